@@ -1,0 +1,3 @@
+module sysmsg
+
+go 1.26
