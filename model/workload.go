@@ -1,0 +1,642 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// ErrWorkload is wrapped by every error that Parse returns.
+var ErrWorkload = errors.New("workload: bad input")
+
+// Limits on a workload, so that a file cannot ask the model for more than it
+// can encode.
+const (
+	MaxThreads  = 64    // user threads in all processes together
+	MaxPeers    = 64    // peers
+	MaxObjects  = 128   // pipes, conns and queues together
+	MaxOps      = 10000 // operations of one thread or peer, loops unrolled
+	MaxRepeat   = 10000 // count of one repeat
+	MaxCapacity = 255   // items an object holds; also the largest cap
+	Unlimited   = -1    // a process cap that is never reached
+)
+
+// ObjectKind is the kind of a [Object].
+type ObjectKind int
+
+const (
+	// Pipe is a one-way kernel channel: threads read and write it with
+	// system calls; peers may send into it and receive from it.
+	Pipe ObjectKind = iota
+	// Conn is a connection between the process and a peer, two channels in
+	// one: threads read what the peer sends and write what the peer
+	// receives.
+	Conn
+	// Queue is a user-level queue between threads of one process: push and
+	// pop are not system calls and take no slot.
+	Queue
+)
+
+var objectWords = [...]string{Pipe: "pipe", Conn: "conn", Queue: "queue"}
+
+func (k ObjectKind) String() string { return objectWords[k] }
+
+// Object is a pipe, connection or queue.
+type Object struct {
+	Name     string
+	Kind     ObjectKind
+	Capacity int // items it holds in each direction
+	Pos      Pos
+}
+
+// OpKind is the kind of an [Op].
+type OpKind int
+
+const (
+	// Read takes one item from a pipe or from a conn's inbound side; on a
+	// closed, empty channel it returns end-of-file. A system call.
+	Read OpKind = iota
+	// Write puts one item into a pipe or a conn's outbound side; it can
+	// proceed while there is room. A system call.
+	Write
+	// Close closes a pipe, or a thread's side of a conn (a peer's Close
+	// closes the conn's inbound side). A system call for a thread.
+	Close
+	// Cancel aborts the in-flight message of another thread. It is itself a
+	// system call and needs a slot.
+	Cancel
+	// Push puts one item into a user-level queue, waiting while it is full.
+	Push
+	// Pop takes one item from a user-level queue, waiting while it is empty.
+	Pop
+	// Wait waits for one result of this thread's submitted (asynchronous)
+	// system calls.
+	Wait
+	// Send is a peer putting one item into a conn's inbound side or a pipe.
+	Send
+	// Recv is a peer taking one item from a conn's outbound side or a pipe.
+	Recv
+)
+
+var opWords = [...]string{Read: "read", Write: "write", Close: "close", Cancel: "cancel",
+	Push: "push", Pop: "pop", Wait: "wait", Send: "send", Recv: "recv"}
+
+func (k OpKind) String() string { return opWords[k] }
+
+// Syscall reports whether a thread's operation of this kind is a system
+// call, and so needs a slot in messaging mode.
+func (k OpKind) Syscall() bool { return k <= Cancel }
+
+// Op is one operation of a thread or peer.
+type Op struct {
+	Kind OpKind
+	// Object is the index in Workload.Objects of the object operated on, or
+	// -1 (Cancel, Wait).
+	Object int
+	// Target is, for Cancel, the index in Workload.Threads of the thread
+	// whose message is cancelled; -1 otherwise.
+	Target int
+	// Async marks a submitted system call ("submit read p"): the thread goes
+	// on at once, and collects the result with Wait.
+	Async bool
+	Pos   Pos
+
+	target ref // the thread named by a Cancel, until resolved
+}
+
+// Process is a heavy-weight process: a cap on in-flight messages and the
+// user threads that share it.
+type Process struct {
+	Name string
+	// Cap bounds the messages in flight; Unlimited means no bound.
+	Cap int
+	// Low is the hysteresis low-water mark, or -1 for the default.
+	Low int
+	// Reaper is the index in Workload.Threads of the one thread that reaps
+	// replies (an event loop), or -1 when the scheduler reaps.
+	Reaper  int
+	Threads []int
+	Pos     Pos
+}
+
+// Thread is a user thread: a straight-line program (loops are unrolled).
+type Thread struct {
+	Name    string
+	Process int
+	Ops     []Op
+	Pos     Pos
+}
+
+// Peer is an actor outside every cap: a client or another machine.
+type Peer struct {
+	Name string
+	Ops  []Op
+	Pos  Pos
+}
+
+// Workload is a parsed workload file.
+type Workload struct {
+	// Title is the workload's own description ("web server, 2
+	// connections..."), or its file name.
+	Title     string
+	Objects   []Object
+	Processes []Process
+	Threads   []Thread
+	Peers     []Peer
+}
+
+// Pos is a place in a workload file.
+type Pos struct{ Line, Col int }
+
+// Error is a bad workload file: where, and what is wrong.
+type Error struct {
+	File string
+	Pos  Pos
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Col, e.Msg)
+}
+
+func (e *Error) Unwrap() error { return ErrWorkload }
+
+type token struct {
+	text   string
+	col    int
+	quoted bool
+}
+
+func tokenize(line string) ([]token, error) {
+	var toks []token
+	runes := []rune(line)
+	for i := 0; i < len(runes); {
+		r := runes[i]
+		switch {
+		case r == '#':
+			return toks, nil
+		case unicode.IsSpace(r):
+			i++
+		case r == '"':
+			j := i + 1
+			for j < len(runes) && runes[j] != '"' {
+				j++
+			}
+			if j == len(runes) {
+				return nil, &Error{Pos: Pos{Col: i + 1}, Msg: "unterminated string"}
+			}
+			toks = append(toks, token{string(runes[i+1 : j]), i + 1, true})
+			i = j + 1
+		default:
+			j := i
+			for j < len(runes) && !unicode.IsSpace(runes[j]) && runes[j] != '#' && runes[j] != '"' {
+				j++
+			}
+			toks = append(toks, token{string(runes[i:j]), i + 1, false})
+			i = j
+		}
+	}
+	return toks, nil
+}
+
+// ref is a name used before it can be resolved.
+type ref struct {
+	name string
+	pos  Pos
+}
+
+type parser struct {
+	file string
+	w    *Workload
+	line int
+	toks []token
+
+	objects map[string]int
+	threads map[string]int
+	names   map[string]Pos // every declared name, which must be unique
+
+	reaperRefs map[int]ref // process index
+}
+
+func (p *parser) errAt(col int, format string, args ...any) error {
+	return &Error{File: p.file, Pos: Pos{p.line, col}, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Parse reads a workload. name is used in error messages and as the title
+// when the file has none. On error nothing is returned but the error, which
+// is an [*Error] naming the line and column.
+func Parse(name, src string) (*Workload, error) {
+	p := &parser{
+		file: name, w: &Workload{},
+		objects: map[string]int{}, threads: map[string]int{}, names: map[string]Pos{},
+		reaperRefs: map[int]ref{},
+	}
+	if err := p.parse(strings.Split(src, "\n")); err != nil {
+		return nil, err
+	}
+	if err := p.resolve(); err != nil {
+		return nil, err
+	}
+	if p.w.Title == "" {
+		p.w.Title = name
+	}
+	return p.w, nil
+}
+
+// frame is an open block: a process, thread, peer or repeat.
+type frame struct {
+	kind  string
+	pos   Pos
+	ops   *[]Op // where operations go
+	count int   // for repeat
+	start int   // len(*ops) at the repeat
+}
+
+func (p *parser) parse(lines []string) error {
+	var stack []frame
+	for i, text := range lines {
+		p.line = i + 1
+		toks, err := tokenize(text)
+		if err != nil {
+			e := err.(*Error)
+			e.File, e.Pos.Line = p.file, p.line
+			return e
+		}
+		if len(toks) == 0 {
+			continue
+		}
+		p.toks = toks
+		word := toks[0]
+		if word.quoted {
+			return p.errAt(word.col, "a line starts with a keyword, not a string")
+		}
+		top := ""
+		if len(stack) > 0 {
+			top = stack[len(stack)-1].kind
+		}
+		switch {
+		case word.text == "end":
+			if len(stack) == 0 {
+				return p.errAt(word.col, "end without an open block")
+			}
+			if err := p.noMore(1); err != nil {
+				return err
+			}
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if err := p.closeBlock(f); err != nil {
+				return err
+			}
+		case top == "":
+			f, err := p.topLevel()
+			if err != nil {
+				return err
+			}
+			if f != nil {
+				stack = append(stack, *f)
+			}
+		case top == "process":
+			if word.text != "thread" {
+				return p.errAt(word.col, "a process holds threads: want \"thread NAME\" or \"end\", got %q", word.text)
+			}
+			name, err := p.declare(1, "thread")
+			if err != nil {
+				return err
+			}
+			if err := p.noMore(2); err != nil {
+				return err
+			}
+			if len(p.w.Threads) == MaxThreads {
+				return p.errAt(word.col, "more than %d threads", MaxThreads)
+			}
+			proc := len(p.w.Processes) - 1
+			p.threads[name] = len(p.w.Threads)
+			p.w.Processes[proc].Threads = append(p.w.Processes[proc].Threads, len(p.w.Threads))
+			p.w.Threads = append(p.w.Threads, Thread{Name: name, Process: proc, Pos: Pos{p.line, word.col}})
+			t := &p.w.Threads[len(p.w.Threads)-1]
+			stack = append(stack, frame{kind: "thread", pos: Pos{p.line, word.col}, ops: &t.Ops})
+		default: // inside a thread, peer or repeat
+			actor := ""
+			for j := len(stack) - 1; j >= 0; j-- {
+				if stack[j].kind == "thread" || stack[j].kind == "peer" {
+					actor = stack[j].kind
+					break
+				}
+			}
+			ops := stack[len(stack)-1].ops
+			if word.text == "repeat" {
+				n, err := p.number(1, "repeat count", 1, MaxRepeat)
+				if err != nil {
+					return err
+				}
+				if err := p.noMore(2); err != nil {
+					return err
+				}
+				stack = append(stack, frame{kind: "repeat", pos: Pos{p.line, word.col}, ops: ops, count: n, start: len(*ops)})
+				continue
+			}
+			if err := p.op(actor, ops); err != nil {
+				return err
+			}
+		}
+	}
+	if len(stack) > 0 {
+		f := stack[len(stack)-1]
+		return &Error{File: p.file, Pos: f.pos, Msg: fmt.Sprintf("%s is never closed with end", f.kind)}
+	}
+	return nil
+}
+
+func (p *parser) closeBlock(f frame) error {
+	switch f.kind {
+	case "repeat":
+		body := append([]Op(nil), (*f.ops)[f.start:]...)
+		if len(body) == 0 {
+			return &Error{File: p.file, Pos: f.pos, Msg: "empty repeat"}
+		}
+		if len(*f.ops)+len(body)*(f.count-1) > MaxOps {
+			return &Error{File: p.file, Pos: f.pos, Msg: fmt.Sprintf("more than %d operations once loops are unrolled", MaxOps)}
+		}
+		for range f.count - 1 {
+			*f.ops = append(*f.ops, body...)
+		}
+	case "process":
+		if len(p.w.Processes[len(p.w.Processes)-1].Threads) == 0 {
+			return &Error{File: p.file, Pos: f.pos, Msg: "process has no thread"}
+		}
+	}
+	return nil
+}
+
+func (p *parser) topLevel() (*frame, error) {
+	word := p.toks[0]
+	pos := Pos{p.line, word.col}
+	switch word.text {
+	case "workload":
+		if p.w.Title != "" {
+			return nil, p.errAt(word.col, "second workload title")
+		}
+		if len(p.toks) < 2 || !p.toks[1].quoted {
+			return nil, p.errAt(word.col, "want workload \"TITLE\"")
+		}
+		p.w.Title = p.toks[1].text
+		return nil, p.noMore(2)
+	case "pipe", "conn", "queue":
+		kind := map[string]ObjectKind{"pipe": Pipe, "conn": Conn, "queue": Queue}[word.text]
+		name, err := p.declare(1, word.text)
+		if err != nil {
+			return nil, err
+		}
+		capacity := MaxCapacity
+		i := 2
+		for i < len(p.toks) {
+			switch p.toks[i].text {
+			case "capacity":
+				capacity, err = p.number(i+1, "capacity", 1, MaxCapacity)
+				if err != nil {
+					return nil, err
+				}
+				i += 2
+			default:
+				return nil, p.errAt(p.toks[i].col, "unknown %s setting %q (want capacity)", word.text, p.toks[i].text)
+			}
+		}
+		if len(p.w.Objects) == MaxObjects {
+			return nil, p.errAt(word.col, "more than %d objects", MaxObjects)
+		}
+		p.objects[name] = len(p.w.Objects)
+		p.w.Objects = append(p.w.Objects, Object{Name: name, Kind: kind, Capacity: capacity, Pos: pos})
+		return nil, nil
+	case "process":
+		name, err := p.declare(1, "process")
+		if err != nil {
+			return nil, err
+		}
+		proc := Process{Name: name, Cap: 2, Low: -1, Reaper: -1, Pos: pos}
+		for i := 2; i < len(p.toks); {
+			switch p.toks[i].text {
+			case "cap":
+				if i+1 < len(p.toks) && p.toks[i+1].text == "unlimited" {
+					proc.Cap = Unlimited
+				} else if proc.Cap, err = p.number(i+1, "cap", 1, MaxCapacity); err != nil {
+					return nil, err
+				}
+			case "low":
+				if proc.Low, err = p.number(i+1, "low", 0, MaxCapacity-1); err != nil {
+					return nil, err
+				}
+			case "reaper":
+				if i+1 >= len(p.toks) {
+					return nil, p.errAt(p.toks[i].col, "reaper wants a thread name")
+				}
+				p.reaperRefs[len(p.w.Processes)] = ref{p.toks[i+1].text, Pos{p.line, p.toks[i+1].col}}
+			default:
+				return nil, p.errAt(p.toks[i].col, "unknown process setting %q (want cap, low or reaper)", p.toks[i].text)
+			}
+			i += 2
+		}
+		if proc.Cap != Unlimited && proc.Low >= proc.Cap {
+			return nil, p.errAt(word.col, "low %d must be below cap %d", proc.Low, proc.Cap)
+		}
+		p.w.Processes = append(p.w.Processes, proc)
+		return &frame{kind: "process", pos: pos}, nil
+	case "peer":
+		name, err := p.declare(1, "peer")
+		if err != nil {
+			return nil, err
+		}
+		if err := p.noMore(2); err != nil {
+			return nil, err
+		}
+		if len(p.w.Peers) == MaxPeers {
+			return nil, p.errAt(word.col, "more than %d peers", MaxPeers)
+		}
+		p.w.Peers = append(p.w.Peers, Peer{Name: name, Pos: pos})
+		return &frame{kind: "peer", pos: pos, ops: &p.w.Peers[len(p.w.Peers)-1].Ops}, nil
+	case "thread":
+		return nil, p.errAt(word.col, "a thread belongs inside a process block")
+	}
+	return nil, p.errAt(word.col, "unknown declaration %q (want workload, pipe, conn, queue, process or peer)", word.text)
+}
+
+// op parses one operation of a thread or peer onto ops.
+func (p *parser) op(actor string, ops *[]Op) error {
+	i := 0
+	op := Op{Object: -1, Target: -1, Pos: Pos{p.line, p.toks[0].col}}
+	if p.toks[0].text == "submit" {
+		if actor != "thread" {
+			return p.errAt(p.toks[0].col, "only a thread submits system calls")
+		}
+		op.Async = true
+		i = 1
+		if len(p.toks) < 2 {
+			return p.errAt(p.toks[0].col, "submit wants read or write")
+		}
+	}
+	word := p.toks[i]
+	kind := -1
+	for k, w := range opWords {
+		if w == word.text {
+			kind = k
+		}
+	}
+	if kind < 0 {
+		return p.errAt(word.col, "unknown operation %q", word.text)
+	}
+	op.Kind = OpKind(kind)
+	threadOnly := map[OpKind]bool{Read: true, Write: true, Cancel: true, Push: true, Pop: true, Wait: true}
+	peerOnly := map[OpKind]bool{Send: true, Recv: true}
+	switch {
+	case actor == "peer" && threadOnly[op.Kind]:
+		return p.errAt(word.col, "a peer cannot %s (a peer sends, receives and closes)", word.text)
+	case actor == "thread" && peerOnly[op.Kind]:
+		return p.errAt(word.col, "a thread cannot %s (a thread reads and writes)", word.text)
+	case op.Async && op.Kind != Read && op.Kind != Write:
+		return p.errAt(word.col, "only read and write can be submitted")
+	}
+	switch op.Kind {
+	case Wait:
+		if err := p.noMore(i + 1); err != nil {
+			return err
+		}
+	default:
+		if i+1 >= len(p.toks) {
+			what := "an object"
+			if op.Kind == Cancel {
+				what = "a thread"
+			}
+			return p.errAt(word.col, "%s wants %s", word.text, what)
+		}
+		arg := p.toks[i+1]
+		if err := p.noMore(i + 2); err != nil {
+			return err
+		}
+		if op.Kind == Cancel {
+			op.target = ref{arg.text, Pos{p.line, arg.col}}
+			break
+		}
+		o, ok := p.objects[arg.text]
+		if !ok {
+			return p.errAt(arg.col, "%s of undeclared object %q (declare objects before the processes)", word.text, arg.text)
+		}
+		kind := p.w.Objects[o].Kind
+		if (op.Kind == Push || op.Kind == Pop) != (kind == Queue) {
+			if kind == Queue {
+				return p.errAt(arg.col, "%q is a queue: threads push and pop it", arg.text)
+			}
+			return p.errAt(arg.col, "%q is a %s: push and pop are for queues", arg.text, kind)
+		}
+		op.Object = o
+	}
+	*ops = append(*ops, op)
+	return p.checkLength(ops)
+}
+
+func (p *parser) checkLength(ops *[]Op) error {
+	if len(*ops) > MaxOps {
+		return p.errAt(p.toks[0].col, "more than %d operations", MaxOps)
+	}
+	return nil
+}
+
+// declare reads a new, unique name at token i.
+func (p *parser) declare(i int, what string) (string, error) {
+	if i >= len(p.toks) {
+		return "", p.errAt(p.toks[0].col, "%s wants a name", what)
+	}
+	t := p.toks[i]
+	if !validName(t.text) || t.quoted {
+		return "", p.errAt(t.col, "bad %s name %q (letters, digits, _ and -, starting with a letter)", what, t.text)
+	}
+	if keywords[t.text] {
+		return "", p.errAt(t.col, "%q is a keyword, not a name", t.text)
+	}
+	if prev, ok := p.names[t.text]; ok {
+		return "", p.errAt(t.col, "%q is already declared at line %d", t.text, prev.Line)
+	}
+	p.names[t.text] = Pos{p.line, t.col}
+	return t.text, nil
+}
+
+var keywords = map[string]bool{"workload": true, "pipe": true, "conn": true, "queue": true, "process": true,
+	"thread": true, "peer": true, "end": true, "repeat": true, "submit": true, "cap": true, "low": true,
+	"reaper": true, "capacity": true, "unlimited": true}
+
+func validName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i, r := range s {
+		ok := r < 128 && (unicode.IsLetter(r) || i > 0 && (unicode.IsDigit(r) || r == '_' || r == '-'))
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *parser) number(i int, what string, lo, hi int) (int, error) {
+	if i >= len(p.toks) {
+		return 0, p.errAt(p.toks[i-1].col, "%s wants a number", what)
+	}
+	t := p.toks[i]
+	n, err := strconv.Atoi(t.text)
+	if err != nil || t.quoted {
+		return 0, p.errAt(t.col, "%s: %q is not a number", what, t.text)
+	}
+	if n < lo || n > hi {
+		return 0, p.errAt(t.col, "%s %d is out of range %d..%d", what, n, lo, hi)
+	}
+	return n, nil
+}
+
+func (p *parser) noMore(i int) error {
+	if i < len(p.toks) {
+		return p.errAt(p.toks[i].col, "unexpected %q", p.toks[i].text)
+	}
+	return nil
+}
+
+// resolve binds the names used in operations, after the whole file is read
+// so that a thread may name a thread declared below it.
+func (p *parser) resolve() error {
+	fail := func(r ref, format string, args ...any) error {
+		return &Error{File: p.file, Pos: r.pos, Msg: fmt.Sprintf(format, args...)}
+	}
+	for ti := range p.w.Threads {
+		for i := range p.w.Threads[ti].Ops {
+			op := &p.w.Threads[ti].Ops[i]
+			if op.Kind != Cancel {
+				continue
+			}
+			t, ok := p.threads[op.target.name]
+			if !ok {
+				return fail(op.target, "cancel of undeclared thread %q", op.target.name)
+			}
+			if t == ti {
+				return fail(op.target, "a thread cannot cancel its own message: it is waiting for it")
+			}
+			op.Target, op.target = t, ref{}
+		}
+	}
+	for i := range p.w.Processes {
+		r, ok := p.reaperRefs[i]
+		if !ok {
+			continue
+		}
+		t, ok := p.threads[r.name]
+		if !ok || p.w.Threads[t].Process != i {
+			return fail(r, "reaper %q is not a thread of process %q", r.name, p.w.Processes[i].Name)
+		}
+		if len(p.w.Processes[i].Threads) != 1 {
+			return fail(r, "a process with a reaper thread has that one thread only (an event loop)")
+		}
+		p.w.Processes[i].Reaper = t
+	}
+	if len(p.w.Threads) == 0 {
+		return &Error{File: p.file, Pos: Pos{1, 1}, Msg: "no process with a thread"}
+	}
+	return nil
+}
