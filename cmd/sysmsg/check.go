@@ -1,0 +1,371 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"sysmsg/check"
+	"sysmsg/model"
+	"sysmsg/traces"
+)
+
+func init() {
+	commands["check"] = command{"exhaustive check of a workload under a policy and cap", checkCmd}
+}
+
+// workloadFlags are the flags that choose a workload: a built-in's name or a
+// file, and a built-in's sizes.
+type workloadFlags struct {
+	name   string
+	params model.Params
+}
+
+func (wf *workloadFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&wf.name, "workload", "webserver", "a built-in workload ("+strings.Join(model.BuiltinNames(), ", ")+") or a workload file")
+	fs.IntVar(&wf.params.Conns, "conns", 2, "webserver: connections")
+	fs.IntVar(&wf.params.Requests, "requests", 2, "webserver: requests per connection")
+	fs.IntVar(&wf.params.Window, "window", 1, "webserver: requests the client keeps outstanding")
+	fs.IntVar(&wf.params.Stages, "stages", 3, "pipeline: stages")
+	fs.IntVar(&wf.params.Items, "items", 2, "pipeline: items")
+}
+
+// load returns the workload, parsed, with its text. A name that is a
+// built-in is one; anything else is read as a file.
+func (wf *workloadFlags) load() (*model.Workload, string, error) {
+	text, err := model.Builtin(wf.name, wf.params)
+	if errors.Is(err, model.ErrUnknownBuiltin) {
+		b, ferr := os.ReadFile(wf.name)
+		if ferr != nil {
+			if errors.Is(ferr, os.ErrNotExist) {
+				return nil, "", fmt.Errorf("%v, and there is no file of that name", err)
+			}
+			return nil, "", ferr
+		}
+		text = string(b)
+	} else if err != nil {
+		return nil, "", err
+	}
+	w, err := model.Parse(wf.name, text)
+	if err != nil {
+		return nil, "", err
+	}
+	return w, text, nil
+}
+
+// capValue is a --cap flag: a number or "unlimited"; 0 keeps the
+// workload's own caps.
+type capValue int
+
+func (c *capValue) String() string {
+	if *c == model.Unlimited {
+		return "unlimited"
+	}
+	return strconv.Itoa(int(*c))
+}
+
+func (c *capValue) Set(s string) error {
+	if s == "unlimited" {
+		*c = model.Unlimited
+		return nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > model.MaxCapacity {
+		return fmt.Errorf("want a number from 1 to %d, or unlimited", model.MaxCapacity)
+	}
+	*c = capValue(n)
+	return nil
+}
+
+// policyValue is a --policy flag.
+type policyValue model.Policy
+
+func (p *policyValue) String() string { return model.Policy(*p).String() }
+func (p *policyValue) Set(s string) error {
+	v, err := model.ParsePolicy(s)
+	*p = policyValue(v)
+	return err
+}
+
+// boundFlags are the explorer's bounds.
+type boundFlags struct {
+	maxStates, maxDepth, workers int
+	timeout                      time.Duration
+	memory                       string
+}
+
+func (b *boundFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&b.maxStates, "max-states", 0, "stop after this many distinct states (0: no bound)")
+	fs.IntVar(&b.maxDepth, "max-depth", 0, "stop at this depth (0: no bound)")
+	fs.DurationVar(&b.timeout, "timeout", 0, "stop after this long, e.g. 10m (0: no limit)")
+	fs.StringVar(&b.memory, "memory", "", "stop when the heap exceeds this, e.g. 8GiB (default: no limit)")
+	fs.IntVar(&b.workers, "workers", 0, "goroutines expanding states (0: one per core)")
+}
+
+func (b *boundFlags) options() (check.Options, error) {
+	opt := check.Options{MaxStates: b.maxStates, MaxDepth: b.maxDepth, Timeout: b.timeout, Workers: b.workers, Livelock: true}
+	if b.maxStates < 0 || b.maxDepth < 0 || b.timeout < 0 || b.workers < 0 {
+		return opt, errors.New("bounds must not be negative")
+	}
+	if b.memory != "" {
+		n, err := parseBytes(b.memory)
+		if err != nil {
+			return opt, fmt.Errorf("-memory: %v", err)
+		}
+		opt.MemoryLimit = n
+	}
+	return opt, nil
+}
+
+func parseBytes(s string) (uint64, error) {
+	units := []struct {
+		suffix string
+		mul    uint64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"", 1}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			n, err := strconv.ParseUint(num, 10, 64)
+			if err != nil || n == 0 {
+				return 0, fmt.Errorf("%q is not a size such as 512MiB or 8GiB", s)
+			}
+			return n * u.mul, nil
+		}
+	}
+	return 0, fmt.Errorf("%q is not a size", s)
+}
+
+// isTerminal reports whether f is a terminal, where progress lines belong.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// newFlagSet makes a subcommand's flag set that reports to stderr and does
+// not exit.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("sysmsg "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	// A bad flag gets its error and this hint; -h gets every flag.
+	fs.Usage = func() { fmt.Fprintf(stderr, "run 'sysmsg %s -h' for its flags\n", name) }
+	return fs
+}
+
+// parseFlags parses args and returns the exit code to stop with, or -1 to go
+// on.
+func parseFlags(fs *flag.FlagSet, args []string) int {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(fs.Output(), "usage of %s:\n", fs.Name())
+			fs.PrintDefaults()
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return exitUsage
+	}
+	return -1
+}
+
+func checkCmd(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("check", stderr)
+	var wf workloadFlags
+	wf.register(fs)
+	pol := policyValue(model.Poll)
+	fs.Var(&pol, "policy", "what the scheduler does at the cap: block, stop, poll or poll-nohyst")
+	var c capValue = 2
+	fs.Var(&c, "cap", "in-flight messages per process, or unlimited")
+	low := fs.Int("low", -1, "hysteresis low-water mark; -1 means (cap-1)/2")
+	tracePath := fs.String("trace", "", "write a counterexample to this file")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	var bf boundFlags
+	bf.register(fs)
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "sysmsg check: %v\n", err)
+		return exitUsage
+	}
+	w, text, err := wf.load()
+	if err != nil {
+		return fail(err)
+	}
+	m, err := model.New(w, model.Config{Policy: model.Policy(pol), Cap: int(c), Low: *low})
+	if err != nil {
+		return fail(err)
+	}
+	opt, err := bf.options()
+	if err != nil {
+		return fail(err)
+	}
+	if !*asJSON && isTerminal(os.Stderr) {
+		opt.Progress = stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := check.Explore(ctx, m, opt)
+	if err != nil {
+		fmt.Fprintf(stderr, "sysmsg check: %v\n", err)
+		return exitUsage
+	}
+	var tr *traces.Trace
+	if res.Violation != nil {
+		tr = m.Trace(wf.name, text, res.Violation, res.Stats)
+		if *tracePath != "" {
+			if err := writeTrace(*tracePath, tr); err != nil {
+				fmt.Fprintf(stderr, "sysmsg check: %v\n", err)
+				return exitUsage
+			}
+		}
+	}
+	if *asJSON {
+		printJSON(stdout, m, res, tr, *tracePath)
+	} else {
+		printReport(stdout, m, res, tr)
+		if tr != nil && *tracePath != "" {
+			fmt.Fprintf(stdout, "counterexample written to %s\n", *tracePath)
+		}
+	}
+	return exitCode(res.Verdict)
+}
+
+func exitCode(v check.Verdict) int {
+	switch v {
+	case check.Violated:
+		return exitViolation
+	case check.Incomplete:
+		return exitIncomplete
+	}
+	return exitOK
+}
+
+// writeTrace writes tr to path through a temporary file, so that a failed
+// write leaves no half a trace behind.
+func writeTrace(path string, tr *traces.Trace) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if err := traces.Write(f, tr); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+type result = check.Result[model.State, model.Action]
+
+// printReport prints a check's outcome as a person reads it.
+func printReport(w io.Writer, m *model.Model, res *result, tr *traces.Trace) {
+	if tr != nil {
+		traces.Text(w, tr)
+	} else {
+		word := "VERIFIED: every property holds"
+		if res.Verdict == check.Incomplete {
+			word = "INCOMPLETE (" + res.Reason + "): no violation found so far, which proves nothing"
+		}
+		fmt.Fprintf(w, "%s — %s: %s\n", m.Workload().Title, m, word)
+		if res.Verdict == check.OK {
+			var names []string
+			for _, p := range m.Properties() {
+				if p.Kind != check.SometimesKind {
+					names = append(names, p.Name)
+				}
+			}
+			names = append(names, "no deadlock", "no livelock")
+			fmt.Fprintf(w, "  checked: %s\n", strings.Join(names, "; "))
+		}
+	}
+	st := res.Stats
+	fmt.Fprintf(w, "  %d states, %d transitions, depth %d, %.2fs (%.0f states/s, %d workers)\n",
+		st.States, st.Transitions, st.Depth, st.Seconds, st.StatesPerSecond, st.Workers)
+	for _, g := range res.Sometimes {
+		if g.Reached {
+			fmt.Fprintf(w, "  guard: %s: yes, after %d steps\n", g.Name, len(g.Trace.Steps))
+		} else if res.Verdict != check.Violated {
+			fmt.Fprintf(w, "  guard: %s: NEVER — the verdict may hold only because this never happened\n", g.Name)
+		}
+	}
+	if res.Verdict == check.OK {
+		if nf := st.NeverFired(); len(nf) > 0 {
+			fmt.Fprintf(w, "  never fired: %s\n", strings.Join(nf, "; "))
+		}
+	}
+}
+
+// report is the --json object.
+type report struct {
+	Verdict         string            `json:"verdict"`
+	Property        string            `json:"property"`
+	Kind            string            `json:"kind,omitempty"`
+	Reason          string            `json:"reason,omitempty"`
+	Workload        string            `json:"workload"`
+	Policy          string            `json:"policy"`
+	Caps            []int             `json:"caps"`
+	Lows            []int             `json:"lows"`
+	States          int               `json:"states"`
+	Transitions     uint64            `json:"transitions"`
+	Depth           int               `json:"depth"`
+	Seconds         float64           `json:"seconds"`
+	StatesPerSecond float64           `json:"statesPerSecond"`
+	PeakHeap        uint64            `json:"peakHeapBytes"`
+	Workers         int               `json:"workers"`
+	Guards          map[string]bool   `json:"guards"`
+	Fired           map[string]uint64 `json:"fired"`
+	NeverFired      []string          `json:"neverFired"`
+	TraceFile       string            `json:"traceFile,omitempty"`
+	Trace           *traces.Trace     `json:"trace"`
+}
+
+func newReport(m *model.Model, res *result, tr *traces.Trace) report {
+	st := res.Stats
+	r := report{
+		Verdict: res.Verdict.String(), Reason: res.Reason, Workload: m.Workload().Title, Policy: m.Policy().String(),
+		States: st.States, Transitions: st.Transitions, Depth: st.Depth, Seconds: st.Seconds,
+		StatesPerSecond: st.StatesPerSecond, PeakHeap: st.PeakHeap, Workers: st.Workers,
+		Guards: map[string]bool{}, Fired: map[string]uint64{}, NeverFired: st.NeverFired(), Trace: tr,
+	}
+	if r.NeverFired == nil {
+		r.NeverFired = []string{}
+	}
+	for p := range m.Workload().Processes {
+		r.Caps = append(r.Caps, m.Cap(p))
+		r.Lows = append(r.Lows, m.Low(p))
+	}
+	if res.Violation != nil {
+		r.Property, r.Kind = res.Violation.Property, res.Violation.Kind.String()
+	}
+	for _, g := range res.Sometimes {
+		r.Guards[g.Name] = g.Reached
+	}
+	for _, k := range st.Fired {
+		r.Fired[k.Kind] = k.Count
+	}
+	return r
+}
+
+func printJSON(w io.Writer, m *model.Model, res *result, tr *traces.Trace, traceFile string) {
+	r := newReport(m, res, tr)
+	if tr != nil {
+		r.TraceFile = traceFile
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(r) // encoding/json sorts map keys, so the output is stable
+}

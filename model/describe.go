@@ -1,0 +1,248 @@
+package model
+
+import (
+	"fmt"
+
+	"sysmsg/check"
+)
+
+// callText renders a thread's system call: "read(c0)", "cancel(ra)".
+func (m *Model) callText(op Op) string {
+	if op.Kind == Cancel {
+		return fmt.Sprintf("cancel(%s)", m.w.Threads[op.Target].Name)
+	}
+	if op.Object < 0 {
+		return op.Kind.String()
+	}
+	return fmt.Sprintf("%s(%s)", op.Kind, m.w.Objects[op.Object].Name)
+}
+
+// slots renders process p's slots in s: "slots 1/2".
+func (m *Model) slots(s State, p int) string {
+	if m.caps[p] == Unlimited {
+		return fmt.Sprintf("slots %d/unlimited", m.InFlight(s, p))
+	}
+	return fmt.Sprintf("slots %d/%d", m.InFlight(s, p), m.caps[p])
+}
+
+// Describe says who takes a in s and what happens. The text may hold one
+// tab: before it the story, after it the process's slots and mode once the
+// step is taken, which a printer aligns in a column.
+func (m *Model) Describe(s State, a Action) check.Label {
+	w := m.w
+	switch a.Kind {
+	case PeerStep:
+		pr := w.Peers[a.Who]
+		op := pr.Ops[s.PeerPC[a.Who]]
+		obj := w.Objects[op.Object].Name
+		sd := m.side(op.Object, op.Kind, true)
+		text := map[OpKind]string{Send: "sends on " + obj, Recv: "receives from " + obj, Close: "closes " + obj}[op.Kind]
+		if op.Kind == Recv && s.Items[sd] == 0 {
+			text += ": end of file"
+		}
+		return check.Label{Actor: pr.Name, Text: text}
+	case CompleteCall:
+		g := s.Msgs[a.Who]
+		th := w.Threads[g.Thread]
+		op := th.Ops[g.PC]
+		text := fmt.Sprintf("completes %s's %s", th.Name, m.callText(op))
+		if op.Kind == Read && s.Items[m.side(op.Object, Read, false)] == 0 {
+			text += ": end of file"
+		}
+		if op.Kind == Cancel {
+			text += ": " + w.Threads[op.Target].Name + " is cancelled"
+		}
+		return check.Label{Actor: "kernel", Text: text + "; reply posted"}
+	case ReapReply, ReapLeavePolling, ReapResume:
+		g := s.Msgs[a.Who]
+		th := w.Threads[g.Thread]
+		p := th.Process
+		actor := "scheduler"
+		if r := w.Processes[p].Reaper; r >= 0 {
+			actor = w.Threads[r].Name
+		}
+		result := ""
+		if g.Flags&msgCancelled != 0 {
+			result = " (cancelled)"
+		}
+		text := fmt.Sprintf("reaps %s's reply to %s%s", th.Name, m.callText(th.Ops[g.PC]), result)
+		return check.Label{Actor: actor, Text: text + "\t" + m.slotsAfter(s, a, p)}
+	}
+	t := int(a.Who)
+	th := w.Threads[t]
+	op := th.Ops[s.PC[t]]
+	call := m.callText(op)
+	if op.Async {
+		call = "submitted " + call
+	}
+	var text string
+	switch a.Kind {
+	case SendCall, SendEnterPolling, SendStop:
+		verb := "sends "
+		if op.Async {
+			verb = "submits "
+			call = m.callText(op)
+		}
+		text = verb + call + "\t" + m.slotsAfter(s, a, th.Process)
+	case PollCall:
+		text = "tries " + call + " without a message: done"
+	case PollWouldBlock:
+		text = "tries " + call + " without a message: would block, yields"
+	case CallCancelled:
+		text = call + " returns cancelled at once"
+	case UserStep:
+		obj := ""
+		if op.Object >= 0 {
+			obj = w.Objects[op.Object].Name
+		}
+		text = map[OpKind]string{Push: "pushes onto " + obj, Pop: "pops from " + obj, Wait: "collects a submitted call's result"}[op.Kind]
+	}
+	return check.Label{Actor: th.Name, Text: text}
+}
+
+// slotsAfter renders process p's slots and mode once a is taken.
+func (m *Model) slotsAfter(s State, a Action, p int) string {
+	n := m.Next(s, a)
+	out := m.slots(n, p)
+	switch a.Kind {
+	case SendEnterPolling:
+		out += "  cap reached: enters polling"
+	case SendStop:
+		out += "  cap reached: stops issuing"
+	case ReapLeavePolling:
+		out += "  leaves polling"
+	case ReapResume:
+		out += "  upcall: resumes issuing"
+	case SendCall:
+		if m.caps[p] != Unlimited && m.InFlight(n, p) == m.caps[p] {
+			out += "  cap reached"
+		}
+	}
+	return out
+}
+
+// Explain says, for a state where the system is stuck, who holds each slot
+// and what every unfinished thread and peer waits for.
+func (m *Model) Explain(s State) []string {
+	w := m.w
+	var out []string
+	for p, proc := range w.Processes {
+		mode := "messaging"
+		switch {
+		case s.Mode[p]&modePolling != 0:
+			mode = "polling"
+		case s.Mode[p]&modeStopped != 0:
+			mode = fmt.Sprintf("stopped until in-flight <= %d", m.lows[p])
+		}
+		out = append(out, fmt.Sprintf("%s: %s, %s", proc.Name, m.slots(s, p), mode))
+		k := 0
+		for _, g := range s.Msgs {
+			th := w.Threads[g.Thread]
+			if th.Process != p {
+				continue
+			}
+			k++
+			op := th.Ops[g.PC]
+			line := fmt.Sprintf("  slot %d  %s's %s: ", k, th.Name, m.callText(op))
+			switch {
+			case g.Flags&msgDone != 0 && m.reaperBlocked(s, p):
+				r := w.Threads[proc.Reaper].Name
+				line += fmt.Sprintf("completed, never reaped: the only reaper, %s, is waiting for a slot", r)
+			case g.Flags&msgDone != 0:
+				line += "completed, waiting to be reaped"
+			default:
+				line += "waits in the kernel: " + m.why(s, op)
+			}
+			out = append(out, line)
+		}
+	}
+	for t, th := range w.Threads {
+		pc := s.PC[t]
+		if int(pc) >= len(th.Ops) {
+			if hasMsgs(s, t) {
+				out = append(out, fmt.Sprintf("%s: done, but its submitted calls hold slots", th.Name))
+			}
+			continue
+		}
+		op := th.Ops[pc]
+		p := th.Process
+		var line string
+		switch {
+		case op.Kind == Push:
+			line = fmt.Sprintf("waits to push onto %s: full", w.Objects[op.Object].Name)
+		case op.Kind == Pop:
+			line = fmt.Sprintf("waits to pop from %s: empty", w.Objects[op.Object].Name)
+		case op.Kind == Wait:
+			line = "waits for the result of a submitted call"
+		case !op.Async && msgOf(s, t, pc) >= 0:
+			line = fmt.Sprintf("is parked on its %s", m.callText(op))
+		case s.Mode[p]&modeStopped != 0:
+			line = fmt.Sprintf("wants %s: the scheduler issues nothing until in-flight <= %d", m.callText(op), m.lows[p])
+		case s.Mode[p]&modePolling != 0:
+			if m.canProceed(s, op) {
+				line = fmt.Sprintf("can try %s", m.callText(op))
+			} else {
+				line = fmt.Sprintf("retries %s without a message: %s; it spins", m.callText(op), m.why(s, op))
+			}
+		case m.waitsForSlot(s, t):
+			line = fmt.Sprintf("wants %s: no free slot (%s), waits", m.callText(op), m.slots(s, p))
+		default:
+			line = fmt.Sprintf("can %s", m.callText(op))
+		}
+		out = append(out, th.Name+" "+line)
+	}
+	for i, pr := range w.Peers {
+		pc := s.PeerPC[i]
+		if int(pc) >= len(pr.Ops) {
+			continue
+		}
+		op := pr.Ops[pc]
+		obj := w.Objects[op.Object].Name
+		switch {
+		case m.peerCan(s, op):
+			out = append(out, fmt.Sprintf("%s can %s %s", pr.Name, op.Kind, obj))
+		case op.Kind == Recv:
+			out = append(out, fmt.Sprintf("%s waits to receive from %s: nothing there yet", pr.Name, obj))
+		default:
+			out = append(out, fmt.Sprintf("%s waits to send on %s: full", pr.Name, obj))
+		}
+	}
+	return out
+}
+
+// why says what a system call waits for and, for a read, who would supply
+// the item.
+func (m *Model) why(s State, op Op) string {
+	name := m.w.Objects[op.Object].Name
+	switch op.Kind {
+	case Read:
+		out := name + " has nothing to read"
+		if who := m.supplier(s, m.side(op.Object, Read, false)); who != "" {
+			out += " (" + who + " later)"
+		}
+		return out
+	case Write:
+		return name + " is full"
+	}
+	return "nothing"
+}
+
+// supplier names the first thread or peer whose remaining program puts an
+// item on channel side sd: "client0 sends on it".
+func (m *Model) supplier(s State, sd int) string {
+	for t, th := range m.w.Threads {
+		for _, op := range th.Ops[min(int(s.PC[t]), len(th.Ops)):] {
+			if op.Kind == Write && m.side(op.Object, Write, false) == sd {
+				return th.Name + " writes it"
+			}
+		}
+	}
+	for p, pr := range m.w.Peers {
+		for _, op := range pr.Ops[s.PeerPC[p]:] {
+			if op.Kind == Send && m.side(op.Object, Send, true) == sd {
+				return pr.Name + " sends on it"
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,569 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"sysmsg/check"
+)
+
+// Policy is what a process's scheduler does when it reaches its cap.
+type Policy int
+
+const (
+	// Block: a thread whose next step is a system call waits for a free slot.
+	Block Policy = iota
+	// Stop: the scheduler issues no system call until an upcall says
+	// in-flight is at most the low-water mark.
+	Stop
+	// Poll: the seed's design, a polling fallback with hysteresis.
+	Poll
+	// PollNoHyst: the polling fallback with the low-water mark at C-1.
+	PollNoHyst
+)
+
+var policyNames = [...]string{Block: "block", Stop: "stop", Poll: "poll", PollNoHyst: "poll-nohyst"}
+
+func (p Policy) String() string { return policyNames[p] }
+
+// Policies lists every policy, in the order tables show them.
+func Policies() []Policy { return []Policy{Block, Stop, Poll, PollNoHyst} }
+
+// ErrPolicy is returned by ParsePolicy for an unknown name.
+var ErrPolicy = errors.New("model: unknown policy")
+
+// ParsePolicy returns the policy with the given name.
+func ParsePolicy(name string) (Policy, error) {
+	for i, n := range policyNames {
+		if n == name {
+			return Policy(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w %q (want block, stop, poll or poll-nohyst)", ErrPolicy, name)
+}
+
+// polls reports whether the policy falls back to polling.
+func (p Policy) polls() bool { return p == Poll || p == PollNoHyst }
+
+// Config chooses the policy and, for every process, the cap and low-water
+// mark.
+type Config struct {
+	Policy Policy
+	// Cap overrides every process's cap when not 0; Unlimited means no cap.
+	Cap int
+	// Low overrides every process's low-water mark when not negative.
+	Low int
+
+	mutant string // a seeded bug, set only by this package's tests
+	_      struct{}
+}
+
+// DefaultLow is the low-water mark for cap c when none is given:
+// floor((c-1)/2), so that leaving polling waits for about half the slots.
+func DefaultLow(c int) int { return (c - 1) / 2 }
+
+// Model is the syscall-messaging system of one workload under one
+// configuration, as a model for the explorer. It is immutable and safe for
+// concurrent use.
+type Model struct {
+	w      *Workload
+	policy Policy
+	caps   []int // per process; Unlimited for none
+	lows   []int
+	mutant string
+
+	async, cancels bool // whether the workload submits calls or cancels
+	kinds          []string
+	kindIndex      [numActKinds]int
+}
+
+// New builds the model of w under cfg.
+func New(w *Workload, cfg Config) (*Model, error) {
+	m := &Model{w: w, policy: cfg.Policy, mutant: cfg.mutant}
+	if cfg.Policy < Block || cfg.Policy > PollNoHyst {
+		return nil, fmt.Errorf("%w %d", ErrPolicy, cfg.Policy)
+	}
+	for _, p := range w.Processes {
+		c, l := p.Cap, p.Low
+		if cfg.Cap != 0 {
+			c = cfg.Cap
+		}
+		if cfg.Low >= 0 {
+			l = cfg.Low
+		}
+		switch {
+		case c == Unlimited:
+			l = 0
+		case c < 1 || c > MaxCapacity:
+			return nil, fmt.Errorf("model: cap %d out of range 1..%d", c, MaxCapacity)
+		case cfg.Policy == PollNoHyst:
+			l = c - 1
+		case l < 0:
+			l = DefaultLow(c)
+		case l >= c:
+			return nil, fmt.Errorf("model: low %d must be below cap %d (process %s)", l, c, p.Name)
+		}
+		m.caps = append(m.caps, c)
+		m.lows = append(m.lows, l)
+	}
+	for _, t := range w.Threads {
+		for _, op := range t.Ops {
+			m.async = m.async || op.Async
+			m.cancels = m.cancels || op.Kind == Cancel
+		}
+	}
+	m.buildKinds()
+	return m, nil
+}
+
+// Workload returns the workload the model was built from.
+func (m *Model) Workload() *Workload { return m.w }
+
+// Cap returns process p's cap (Unlimited for none).
+func (m *Model) Cap(p int) int { return m.caps[p] }
+
+// Low returns process p's low-water mark.
+func (m *Model) Low(p int) int { return m.lows[p] }
+
+// Policy returns the model's policy.
+func (m *Model) Policy() Policy { return m.policy }
+
+// ActKind is the kind of an [Action].
+type ActKind uint8
+
+const (
+	// SendCall: a thread sends a system call as a message, taking a slot.
+	SendCall ActKind = iota
+	// SendEnterPolling: the send that reaches the cap; the process enters
+	// polling mode.
+	SendEnterPolling
+	// SendStop: the send that reaches the cap; the process stops issuing.
+	SendStop
+	// PollCall: in polling mode, a non-blocking attempt that proceeds.
+	PollCall
+	// PollWouldBlock: in polling mode, an attempt that would block; the
+	// thread yields and retries later.
+	PollWouldBlock
+	// CallCancelled: a call returns "cancelled" at once, a cancel being
+	// pending for its thread.
+	CallCancelled
+	// UserStep: push, pop or wait, in userland.
+	UserStep
+	// CompleteCall: the kernel completes a message and posts the reply.
+	CompleteCall
+	// ReapReply: the scheduler (or the reaper thread) reaps a reply.
+	ReapReply
+	// ReapLeavePolling: the reap that brings in-flight to the low-water
+	// mark; the process leaves polling mode.
+	ReapLeavePolling
+	// ReapResume: the reap that brings in-flight to the low-water mark under
+	// stop; the upcall lets the scheduler issue calls again.
+	ReapResume
+	// PeerStep: a peer sends, receives or closes.
+	PeerStep
+	numActKinds
+)
+
+var actKindNames = [numActKinds]string{
+	SendCall: "send", SendEnterPolling: "send reaching the cap: enter polling", SendStop: "send reaching the cap: stop issuing",
+	PollCall: "polling attempt", PollWouldBlock: "polling attempt would block", CallCancelled: "call cancelled at once",
+	UserStep: "userland step", CompleteCall: "kernel completion", ReapReply: "reap",
+	ReapLeavePolling: "reap: leave polling", ReapResume: "reap: upcall, resume issuing", PeerStep: "peer step",
+}
+
+func (k ActKind) String() string { return actKindNames[k] }
+
+// Action is one step of the system. Who is a thread (thread steps), a peer
+// (PeerStep) or an index into the state's Msgs (completions and reaps).
+type Action struct {
+	Kind ActKind
+	Who  uint8
+}
+
+// buildKinds lists the action kinds that can fire under this policy, cap
+// and workload, so that one that never fires is a real finding (a cap that
+// is never reached, a fallback never used) and not noise.
+func (m *Model) buildKinds() {
+	capped := false
+	for _, c := range m.caps {
+		capped = capped || c != Unlimited
+	}
+	usesQueue := false
+	for _, t := range m.w.Threads {
+		for _, op := range t.Ops {
+			usesQueue = usesQueue || !op.Kind.Syscall()
+		}
+	}
+	// At cap 1 under a fallback, every send reaches the cap and every reap
+	// leaves it: the plain kinds cannot fire.
+	allOne := !slices.ContainsFunc(m.caps, func(c int) bool { return c != 1 })
+	fallback := m.policy != Block
+	for k := range numActKinds {
+		on := true
+		switch k {
+		case SendCall, ReapReply:
+			on = !(allOne && fallback)
+		case SendEnterPolling, PollCall, PollWouldBlock, ReapLeavePolling:
+			on = capped && m.policy.polls()
+		case SendStop, ReapResume:
+			on = capped && m.policy == Stop
+		case CallCancelled:
+			on = m.cancels
+		case UserStep:
+			on = usesQueue
+		case PeerStep:
+			on = len(m.w.Peers) > 0
+		}
+		m.kindIndex[k] = -1
+		if on {
+			m.kindIndex[k] = len(m.kinds)
+			m.kinds = append(m.kinds, actKindNames[k])
+		}
+	}
+}
+
+// Kinds names the action kinds that can fire in this model.
+func (m *Model) Kinds() []string { return m.kinds }
+
+// Kind returns the index of a's kind in Kinds.
+func (m *Model) Kind(a Action) int { return m.kindIndex[a.Kind] }
+
+// Init returns the one initial state: every program at its start, every
+// channel empty and open, no message in flight, every process messaging.
+func (m *Model) Init() []State { return []State{m.empty()} }
+
+// Terminal reports whether every thread and peer has finished.
+func (m *Model) Terminal(s State) bool {
+	if len(s.Msgs) > 0 {
+		return false
+	}
+	for t, pc := range s.PC {
+		if int(pc) < len(m.w.Threads[t].Ops) {
+			return false
+		}
+	}
+	for p, pc := range s.PeerPC {
+		if int(pc) < len(m.w.Peers[p].Ops) {
+			return false
+		}
+	}
+	return true
+}
+
+// side returns the index into State.Items of the channel a thread's (or, with
+// peer set, a peer's) operation on object o touches.
+func (m *Model) side(o int, k OpKind, peer bool) int {
+	if m.w.Objects[o].Kind != Conn {
+		return 2 * o
+	}
+	// A conn: side 0 carries peer to process, side 1 process to peer.
+	inbound := !peer && k == Read || peer && (k == Send || k == Close)
+	if inbound {
+		return 2 * o
+	}
+	return 2*o + 1
+}
+
+func closed(s State, side int) bool { return s.Closed[side/2]&(1<<(side%2)) != 0 }
+
+// canProceed reports whether thread t's system call op can proceed now: in
+// the kernel, for a message, or as a non-blocking attempt in polling mode.
+func (m *Model) canProceed(s State, op Op) bool {
+	switch op.Kind {
+	case Read:
+		sd := m.side(op.Object, Read, false)
+		return s.Items[sd] > 0 || closed(s, sd)
+	case Write:
+		sd := m.side(op.Object, Write, false)
+		return closed(s, sd) || int(s.Items[sd]) < m.w.Objects[op.Object].Capacity
+	}
+	return true // close and cancel
+}
+
+// perform applies the effect of thread t's system call op, which can
+// proceed, to s (already a clone). It reports end-of-file for a read.
+func (m *Model) perform(s *State, t int, op Op) (eof bool) {
+	switch op.Kind {
+	case Read:
+		sd := m.side(op.Object, Read, false)
+		if s.Items[sd] == 0 {
+			return true
+		}
+		s.Items[sd]--
+	case Write:
+		if sd := m.side(op.Object, Write, false); !closed(*s, sd) {
+			s.Items[sd]++
+		}
+	case Close:
+		sd := m.side(op.Object, Close, false)
+		s.Closed[sd/2] |= 1 << (sd % 2)
+	case Cancel:
+		target := op.Target
+		hit := false
+		for i := range s.Msgs {
+			g := &s.Msgs[i]
+			if int(g.Thread) == target && g.Flags&msgDone == 0 {
+				g.Flags |= msgDone | msgCancelled
+				if m.mutant == "slot-freed-at-completion" {
+					g.Flags |= msgFreed
+				}
+				hit = true
+			}
+		}
+		if !hit {
+			s.Cancel[target] = 1
+		}
+	}
+	return false
+}
+
+// reaperBlocked reports whether process p's reaping is impossible: p's only
+// reaper thread is waiting for a free slot under block.
+func (m *Model) reaperBlocked(s State, p int) bool {
+	r := m.w.Processes[p].Reaper
+	if r < 0 {
+		return false
+	}
+	return m.waitsForSlot(s, r)
+}
+
+// waitsForSlot reports whether thread t's next step is a system call that
+// block makes wait for a free slot.
+func (m *Model) waitsForSlot(s State, t int) bool {
+	th := m.w.Threads[t]
+	pc := s.PC[t]
+	if m.policy != Block || int(pc) >= len(th.Ops) || !th.Ops[pc].Kind.Syscall() || s.Cancel[t] != 0 {
+		return false
+	}
+	if !th.Ops[pc].Async && msgOf(s, t, pc) >= 0 {
+		return false // parked on its own call
+	}
+	c := m.caps[th.Process]
+	return c != Unlimited && m.InFlight(s, th.Process) >= c
+}
+
+// Actions appends the enabled actions of s: each thread's next step, in
+// thread order; then each kernel completion and each reap, in message
+// order; then each peer's next step.
+func (m *Model) Actions(s State, dst []Action) []Action {
+	for t, th := range m.w.Threads {
+		pc := s.PC[t]
+		if int(pc) >= len(th.Ops) {
+			continue
+		}
+		op := th.Ops[pc]
+		if k, ok := m.threadStep(s, t, op); ok {
+			dst = append(dst, Action{k, uint8(t)})
+		}
+	}
+	for i, g := range s.Msgs {
+		if g.Flags&msgDone == 0 && m.canProceed(s, m.w.Threads[g.Thread].Ops[g.PC]) {
+			dst = append(dst, Action{CompleteCall, uint8(i)})
+		}
+	}
+	for i, g := range s.Msgs {
+		if g.Flags&msgDone == 0 {
+			continue
+		}
+		p := m.w.Threads[g.Thread].Process
+		if m.reaperBlocked(s, p) {
+			continue
+		}
+		dst = append(dst, Action{m.reapKind(s, p), uint8(i)})
+	}
+	for p, pr := range m.w.Peers {
+		pc := s.PeerPC[p]
+		if int(pc) < len(pr.Ops) && m.peerCan(s, pr.Ops[pc]) {
+			dst = append(dst, Action{PeerStep, uint8(p)})
+		}
+	}
+	return dst
+}
+
+// threadStep returns the kind of thread t's next step, op, if it can take
+// one.
+func (m *Model) threadStep(s State, t int, op Op) (ActKind, bool) {
+	p := m.w.Threads[t].Process
+	switch op.Kind {
+	case Push:
+		return UserStep, int(s.Items[2*op.Object]) < m.w.Objects[op.Object].Capacity
+	case Pop:
+		return UserStep, s.Items[2*op.Object] > 0
+	case Wait:
+		return UserStep, s.Ready[t] > 0
+	}
+	// A system call.
+	if !op.Async && msgOf(s, t, s.PC[t]) >= 0 {
+		return 0, false // parked on it
+	}
+	if s.Cancel[t] != 0 {
+		return CallCancelled, true
+	}
+	mode := s.Mode[p]
+	switch {
+	case mode&modeStopped != 0:
+		return 0, false
+	case mode&modePolling != 0:
+		if m.canProceed(s, op) {
+			return PollCall, true
+		}
+		return PollWouldBlock, true
+	}
+	c := m.caps[p]
+	n := m.InFlight(s, p)
+	switch {
+	case c == Unlimited || n+1 < c:
+		return SendCall, true
+	case n >= c: // only under block: no free slot
+		return 0, false
+	case m.policy.polls():
+		return SendEnterPolling, true
+	case m.policy == Stop:
+		return SendStop, true
+	}
+	return SendCall, true
+}
+
+func (m *Model) reapKind(s State, p int) ActKind {
+	mode := s.Mode[p]
+	if mode == 0 {
+		return ReapReply
+	}
+	low := m.lows[p]
+	if m.mutant == "leave-at-low-plus-one" {
+		low++
+	}
+	if m.InFlight(s, p)-1 > low {
+		return ReapReply
+	}
+	if mode&modePolling != 0 {
+		return ReapLeavePolling
+	}
+	return ReapResume
+}
+
+func (m *Model) peerCan(s State, op Op) bool {
+	sd := m.side(op.Object, op.Kind, true)
+	switch op.Kind {
+	case Send:
+		return int(s.Items[sd]) < m.w.Objects[op.Object].Capacity || closed(s, sd)
+	case Recv:
+		return s.Items[sd] > 0 || closed(s, sd)
+	}
+	return true
+}
+
+// Next returns the state after a.
+func (m *Model) Next(s State, a Action) State {
+	n := s.clone()
+	switch a.Kind {
+	case SendCall, SendEnterPolling, SendStop:
+		t := int(a.Who)
+		op := m.w.Threads[t].Ops[s.PC[t]]
+		n.Msgs = insertMsg(n.Msgs, Msg{Thread: a.Who, PC: s.PC[t]})
+		if op.Async {
+			n.PC[t]++
+		}
+		p := m.w.Threads[t].Process
+		switch a.Kind {
+		case SendEnterPolling:
+			n.Mode[p] |= modePolling
+		case SendStop:
+			n.Mode[p] |= modeStopped
+		}
+	case PollCall:
+		t := int(a.Who)
+		op := m.w.Threads[t].Ops[s.PC[t]]
+		m.perform(&n, t, op)
+		m.advance(&n, t, op)
+	case PollWouldBlock:
+		// The thread yields; nothing changes until something else moves.
+	case CallCancelled:
+		t := int(a.Who)
+		n.Cancel[t] = 0
+		m.advance(&n, t, m.w.Threads[t].Ops[s.PC[t]])
+	case UserStep:
+		t := int(a.Who)
+		op := m.w.Threads[t].Ops[s.PC[t]]
+		switch op.Kind {
+		case Push:
+			n.Items[2*op.Object]++
+		case Pop:
+			n.Items[2*op.Object]--
+		case Wait:
+			n.Ready[t]--
+		}
+		n.PC[t]++
+	case CompleteCall:
+		g := &n.Msgs[a.Who]
+		t := int(g.Thread)
+		if m.perform(&n, t, m.w.Threads[t].Ops[g.PC]) {
+			g.Flags |= msgEOF
+		}
+		g.Flags |= msgDone
+		if m.mutant == "slot-freed-at-completion" {
+			g.Flags |= msgFreed
+		}
+	case ReapReply, ReapLeavePolling, ReapResume:
+		g := n.Msgs[a.Who]
+		t := int(g.Thread)
+		n.Msgs = append(n.Msgs[:a.Who], n.Msgs[a.Who+1:]...)
+		op := m.w.Threads[t].Ops[g.PC]
+		if op.Async {
+			n.Ready[t]++
+		} else {
+			n.PC[t]++
+		}
+		p := m.w.Threads[t].Process
+		switch a.Kind {
+		case ReapLeavePolling:
+			n.Mode[p] &^= modePolling
+		case ReapResume:
+			n.Mode[p] &^= modeStopped
+		}
+	case PeerStep:
+		pr := m.w.Peers[a.Who]
+		op := pr.Ops[s.PeerPC[a.Who]]
+		sd := m.side(op.Object, op.Kind, true)
+		switch op.Kind {
+		case Send:
+			if !closed(s, sd) {
+				n.Items[sd]++
+			}
+		case Recv:
+			if n.Items[sd] > 0 {
+				n.Items[sd]--
+			}
+		case Close:
+			n.Closed[sd/2] |= 1 << (sd % 2)
+		}
+		n.PeerPC[a.Who]++
+	}
+	return n
+}
+
+// advance moves thread t past op, done without a message: a submitted
+// call's result becomes available to wait.
+func (m *Model) advance(s *State, t int, op Op) {
+	if op.Async {
+		s.Ready[t]++
+	}
+	s.PC[t]++
+}
+
+// String is a one-line summary of the configuration, for headings.
+func (m *Model) String() string {
+	var caps []string
+	for p := range m.w.Processes {
+		if m.caps[p] == Unlimited {
+			caps = append(caps, "cap unlimited")
+		} else {
+			caps = append(caps, fmt.Sprintf("cap %d, low %d", m.caps[p], m.lows[p]))
+		}
+	}
+	return fmt.Sprintf("policy %s, %s", m.policy, strings.Join(caps, "; "))
+}
+
+var _ check.Model[State, Action] = (*Model)(nil)

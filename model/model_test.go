@@ -1,0 +1,275 @@
+package model
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"sysmsg/check"
+)
+
+func builtin(t testing.TB, name string, p Params) *Workload {
+	t.Helper()
+	src, err := Builtin(name, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := Parse(name, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func run(t testing.TB, w *Workload, cfg Config, opt check.Options) (*Model, *check.Result[State, Action]) {
+	t.Helper()
+	m, err := New(w, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Livelock = true
+	r, err := check.Explore(context.Background(), m, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, r
+}
+
+func verdict(r *check.Result[State, Action]) string {
+	if r.Violation != nil {
+		switch r.Violation.Kind {
+		case check.Deadlock, check.Livelock:
+			return r.Violation.Kind.String()
+		}
+		return "violation"
+	}
+	return r.Verdict.String()
+}
+
+// TestBuiltinVerdicts checks every cell of testdata/verdicts.txt, the table
+// that make check also holds the command to.
+func TestBuiltinVerdicts(t *testing.T) {
+	f, err := os.Open("testdata/verdicts.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	cells := 0
+	for sc.Scan() {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		name, capText, pol, want := fields[0], fields[1], fields[2], fields[3]
+		c := Unlimited
+		if capText != "unlimited" {
+			c = int(capText[0] - '0')
+		}
+		p, err := ParsePolicy(pol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, r := run(t, builtin(t, name, Params{}), Config{Policy: p, Cap: c, Low: -1}, check.Options{})
+		if got := verdict(r); got != want {
+			t.Errorf("%s cap %s %s: got %s, want %s", name, capText, pol, got, want)
+		}
+		cells++
+	}
+	if cells != 80 {
+		t.Errorf("%d cells in testdata/verdicts.txt, want 5 workloads x 4 caps x 4 policies = 80", cells)
+	}
+}
+
+func TestNoDeadlockAtCap2UnderPoll(t *testing.T) {
+	for _, name := range BuiltinNames() {
+		for _, p := range []Policy{Poll, PollNoHyst} {
+			_, r := run(t, builtin(t, name, Params{}), Config{Policy: p, Cap: 2, Low: -1}, check.Options{})
+			if r.Verdict != check.OK {
+				t.Errorf("%s %s: %s", name, p, verdict(r))
+			}
+			for _, g := range r.Sometimes {
+				if !g.Reached {
+					t.Errorf("%s %s: guard %q never reached: the verdict would be vacuous", name, p, g.Name)
+				}
+			}
+		}
+	}
+}
+
+// TestWebServerDeadlockIsTheSeedsStory: under stop, at cap 2, the server
+// ends with its slots taken by reads on connections whose clients wait for
+// responses that the writers may not send, as the seed describes.
+func TestWebServerDeadlockIsTheSeedsStory(t *testing.T) {
+	for _, p := range []Policy{Block, Stop} {
+		_, r := run(t, builtin(t, "webserver", Params{}), Config{Policy: p, Cap: 2, Low: -1}, check.Options{})
+		if r.Violation == nil || r.Violation.Kind != check.Deadlock {
+			t.Fatalf("%s: got %s, want a deadlock", p, verdict(r))
+		}
+		last := r.Violation.Trace.States[len(r.Violation.Trace.States)-1]
+		if len(last.Msgs) == 0 {
+			t.Fatalf("%s: no slot held at the deadlock", p)
+		}
+		for _, g := range last.Msgs {
+			if g.Flags&msgDone != 0 {
+				t.Errorf("%s: a completed reply is left unreaped: %+v", p, g)
+			}
+		}
+		text := strings.Join(r.Violation.Explain, "\n")
+		for _, want := range []string{
+			"r0's read(c0): waits in the kernel: c0 has nothing to read (client0 sends on it later)",
+			"client0 waits to receive from c0",
+			"client1 waits to receive from c1",
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s: explanation lacks %q:\n%s", p, want, text)
+			}
+		}
+		wants := map[Policy]string{Block: "w0 wants write(c0): no free slot", Stop: "w0 wants write(c0): the scheduler issues nothing"}
+		if !strings.Contains(text, wants[p]) {
+			t.Errorf("%s: explanation lacks %q:\n%s", p, wants[p], text)
+		}
+	}
+}
+
+func TestBlockAndStopFinishAtCap3(t *testing.T) {
+	for _, p := range []Policy{Block, Stop} {
+		_, r := run(t, builtin(t, "webserver", Params{}), Config{Policy: p, Cap: 3, Low: -1}, check.Options{})
+		if r.Verdict != check.OK {
+			t.Errorf("%s at cap 3: %s", p, verdict(r))
+		}
+	}
+}
+
+// TestStateCounts pins exact counts for the smallest configurations. A
+// change to the semantics moves them; a change that should not (a faster
+// encoding, say) must not.
+func TestStateCounts(t *testing.T) {
+	cases := []struct {
+		name        string
+		cfg         Config
+		states      int
+		transitions uint64
+	}{
+		{"triangle", Config{Policy: Block, Cap: 2, Low: -1}, 11, 15},
+		{"triangle", Config{Policy: Poll, Cap: 2, Low: -1}, 69, 138},
+		{"triangle", Config{Policy: Poll, Cap: Unlimited, Low: -1}, 64, 134},
+		{"eventloop", Config{Policy: Block, Cap: 2, Low: -1}, 4, 3},
+		{"cancel", Config{Policy: Poll, Cap: 2, Low: -1}, 42, 80},
+		{"webserver", Config{Policy: Poll, Cap: 2, Low: -1}, 1459, 4064},
+		{"webserver", Config{Policy: PollNoHyst, Cap: 2, Low: -1}, 1091, 3070},
+	}
+	for _, c := range cases {
+		_, r := run(t, builtin(t, c.name, Params{}), c.cfg, check.Options{})
+		if r.Stats.States != c.states || r.Stats.Transitions != c.transitions {
+			t.Errorf("%s %s cap %d: %d states, %d transitions; want %d, %d",
+				c.name, c.cfg.Policy, c.cfg.Cap, r.Stats.States, r.Stats.Transitions, c.states, c.transitions)
+		}
+	}
+}
+
+// TestSeededModelBugsCaught: each seeded bug must be caught by the property
+// written for it.
+func TestSeededModelBugsCaught(t *testing.T) {
+	cases := []struct {
+		mutant, property string
+	}{
+		{"slot-freed-at-completion", PropSlotReap},
+		{"leave-at-low-plus-one", PropHysteresis},
+	}
+	for _, c := range cases {
+		_, r := run(t, builtin(t, "webserver", Params{}), Config{Policy: Poll, Cap: 2, Low: -1, mutant: c.mutant}, check.Options{})
+		if r.Violation == nil || r.Violation.Property != c.property {
+			t.Errorf("seeded bug %s: got %s, want %q violated", c.mutant, verdict(r), c.property)
+			continue
+		}
+		t.Logf("seeded bug %s caught by %q after %d steps", c.mutant, c.property, len(r.Violation.Trace.Steps))
+	}
+}
+
+// TestCapAddsNoDeadlock: every built-in finishes uncapped, and so under
+// poll at every cap from 1 to 4.
+func TestCapAddsNoDeadlock(t *testing.T) {
+	for _, name := range BuiltinNames() {
+		w := builtin(t, name, Params{})
+		if _, r := run(t, w, Config{Policy: Block, Cap: Unlimited, Low: -1}, check.Options{}); r.Verdict != check.OK {
+			t.Fatalf("%s deadlocks with no cap: %s", name, verdict(r))
+		}
+		for c := 1; c <= 4; c++ {
+			if _, r := run(t, w, Config{Policy: Poll, Cap: c, Low: -1}, check.Options{}); r.Verdict != check.OK {
+				t.Errorf("%s poll cap %d: %s", name, c, verdict(r))
+			}
+		}
+	}
+}
+
+func TestSameTraceOnAnyNumberOfWorkers(t *testing.T) {
+	w := builtin(t, "webserver", Params{Conns: 2, Requests: 3, Window: 2})
+	var first []int
+	for _, n := range []int{1, 2, 5} {
+		_, r := run(t, w, Config{Policy: Stop, Cap: 2, Low: -1}, check.Options{Workers: n})
+		if r.Violation == nil {
+			t.Fatalf("%d workers: no violation", n)
+		}
+		p := r.Violation.Trace.Path()
+		if first == nil {
+			first = p
+		} else if !reflect.DeepEqual(p, first) {
+			t.Errorf("%d workers: path %v, 1 worker: %v", n, p, first)
+		}
+	}
+}
+
+// TestEncodingRoundTrips decodes every state's encoding and compares.
+func TestEncodingRoundTrips(t *testing.T) {
+	for _, name := range BuiltinNames() {
+		m, err := New(builtin(t, name, Params{}), Config{Policy: Poll, Cap: 2, Low: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		queue := m.Init()
+		for len(queue) > 0 && len(seen) < 2000 {
+			s := queue[0]
+			queue = queue[1:]
+			enc := m.Encode(nil, s)
+			if seen[string(enc)] {
+				continue
+			}
+			seen[string(enc)] = true
+			if back := m.Decode(enc); !reflect.DeepEqual(normalize(back), normalize(s)) {
+				t.Fatalf("%s: %+v decodes as %+v", name, s, back)
+			}
+			for _, a := range m.Actions(s, nil) {
+				queue = append(queue, m.Next(s, a))
+			}
+		}
+	}
+}
+
+func normalize(s State) State {
+	if len(s.Msgs) == 0 {
+		s.Msgs = nil
+	}
+	return s
+}
+
+func TestBadConfig(t *testing.T) {
+	w := builtin(t, "triangle", Params{})
+	for _, cfg := range []Config{
+		{Policy: Poll, Cap: 2, Low: 2},
+		{Policy: Poll, Cap: 300, Low: -1},
+		{Policy: Policy(9), Cap: 2, Low: -1},
+	} {
+		if _, err := New(w, cfg); err == nil {
+			t.Errorf("%+v: no error", cfg)
+		}
+	}
+	if _, err := ParsePolicy("spin"); err == nil {
+		t.Error("ParsePolicy(spin): no error")
+	}
+}

@@ -1,0 +1,124 @@
+package model
+
+import (
+	"slices"
+
+	"sysmsg/check"
+)
+
+// Property names, as reports print them.
+const (
+	PropCap        = "in-flight never exceeds the cap"
+	PropNoSendPoll = "no message is sent in polling or stopped mode"
+	PropSlotReap   = "a slot is freed only by a reap"
+	PropHysteresis = "mode changes obey the hysteresis rule"
+	PropReapOnce   = "each message completes once and is reaped once, by its sender"
+	GuardCap       = "the cap is reached"
+	GuardPolling   = "polling mode is entered"
+	GuardStopped   = "the scheduler stops at the cap"
+)
+
+// Properties returns the safety properties and the sometimes-guards of
+// docs/model.md. Deadlock and livelock freedom are checked by the explorer
+// itself.
+func (m *Model) Properties() []check.Property[State, Action] {
+	procs := len(m.w.Processes)
+	ps := []check.Property[State, Action]{
+		check.Always[State, Action](PropCap, func(s State) bool {
+			for p := range procs {
+				if m.caps[p] != Unlimited && m.InFlight(s, p) > m.caps[p] {
+					return false
+				}
+			}
+			return true
+		}),
+		check.AlwaysStep(PropNoSendPoll, func(from State, a Action, to State) bool {
+			switch a.Kind {
+			case SendCall, SendEnterPolling, SendStop:
+				return from.Mode[m.w.Threads[a.Who].Process] == 0
+			}
+			return true
+		}),
+		check.AlwaysStep(PropSlotReap, func(from State, a Action, to State) bool {
+			for p := range procs {
+				before, after := m.InFlight(from, p), m.InFlight(to, p)
+				switch {
+				case after == before:
+				case after == before+1:
+					if !isSend(a.Kind) || m.w.Threads[a.Who].Process != p {
+						return false
+					}
+				case after == before-1:
+					if !isReap(a.Kind) || m.w.Threads[from.Msgs[a.Who].Thread].Process != p {
+						return false
+					}
+				default:
+					return false
+				}
+			}
+			return true
+		}),
+		check.AlwaysStep(PropHysteresis, func(from State, a Action, to State) bool {
+			for p := range procs {
+				was, is := from.Mode[p] != 0, to.Mode[p] != 0
+				switch {
+				case !was && is:
+					if !isSend(a.Kind) || m.InFlight(to, p) != m.caps[p] {
+						return false
+					}
+				case was && !is:
+					if !isReap(a.Kind) || m.InFlight(to, p) > m.lows[p] {
+						return false
+					}
+				}
+			}
+			return true
+		}),
+		check.AlwaysStep(PropReapOnce, func(from State, a Action, to State) bool {
+			switch {
+			case a.Kind == CompleteCall:
+				return from.Msgs[a.Who].Flags&msgDone == 0 && to.Msgs[a.Who].Flags&msgDone != 0
+			case isReap(a.Kind):
+				g := from.Msgs[a.Who]
+				if g.Flags&msgDone == 0 || len(to.Msgs) != len(from.Msgs)-1 || msgOf(to, int(g.Thread), g.PC) >= 0 {
+					return false
+				}
+				// Only the sender moves on: its pc or its results.
+				for t := range from.PC {
+					moved := from.PC[t] != to.PC[t] || from.Ready[t] != to.Ready[t]
+					if moved != (t == int(g.Thread)) {
+						return false
+					}
+				}
+			}
+			return true
+		}),
+	}
+	capped := slices.ContainsFunc(m.caps, func(c int) bool { return c != Unlimited })
+	if capped {
+		ps = append(ps, check.Sometimes[State, Action](GuardCap, func(s State) bool {
+			for p := range procs {
+				if m.caps[p] != Unlimited && m.InFlight(s, p) == m.caps[p] {
+					return true
+				}
+			}
+			return false
+		}))
+		mode, name := uint8(0), ""
+		switch {
+		case m.policy.polls():
+			mode, name = modePolling, GuardPolling
+		case m.policy == Stop:
+			mode, name = modeStopped, GuardStopped
+		}
+		if mode != 0 {
+			ps = append(ps, check.Sometimes[State, Action](name, func(s State) bool {
+				return slices.ContainsFunc(s.Mode, func(x uint8) bool { return x&mode != 0 })
+			}))
+		}
+	}
+	return ps
+}
+
+func isSend(k ActKind) bool { return k == SendCall || k == SendEnterPolling || k == SendStop }
+func isReap(k ActKind) bool { return k == ReapReply || k == ReapLeavePolling || k == ReapResume }

@@ -1,0 +1,172 @@
+package model
+
+import (
+	"encoding/binary"
+	"slices"
+)
+
+// State is one state of the system. Its slices are never shared between
+// states: Next clones before it changes anything.
+type State struct {
+	// PC is, per thread, the index of its next operation; len(Ops) when its
+	// program is done.
+	PC []uint16
+	// PeerPC is, per peer, the index of its next operation.
+	PeerPC []uint16
+	// Items holds two counts per object: side 0 (a pipe's or queue's items,
+	// a conn's inbound items) and side 1 (a conn's outbound items).
+	Items []uint8
+	// Closed holds one byte per object: bit 0 for side 0, bit 1 for side 1.
+	Closed []uint8
+	// Mode is, per process, modePolling and modeStopped bits.
+	Mode []uint8
+	// Ready is, per thread, the results of its submitted calls available to
+	// wait.
+	Ready []uint8
+	// Cancel is, per thread, 1 when a cancel is pending for its next call.
+	Cancel []uint8
+	// Msgs are the messages holding slots, sorted by thread then by the
+	// operation that sent them.
+	Msgs []Msg
+}
+
+// Msg is a syscall message holding a slot: sent and not yet reaped.
+type Msg struct {
+	Thread uint8
+	PC     uint16 // the operation that sent it
+	Flags  uint8  // msgDone, msgCancelled, msgFreed
+}
+
+const (
+	modePolling = 1 << iota
+	modeStopped
+)
+
+const (
+	msgDone      = 1 << iota // the kernel has completed it and posted the reply
+	msgCancelled             // it completed as cancelled
+	msgEOF                   // a read that completed with end-of-file
+	msgFreed                 // seeded bug only: the slot was freed at completion
+)
+
+func (s State) clone() State {
+	return State{
+		PC: slices.Clone(s.PC), PeerPC: slices.Clone(s.PeerPC), Items: slices.Clone(s.Items),
+		Closed: slices.Clone(s.Closed), Mode: slices.Clone(s.Mode), Ready: slices.Clone(s.Ready),
+		Cancel: slices.Clone(s.Cancel), Msgs: slices.Clone(s.Msgs),
+	}
+}
+
+// Encode appends the state's canonical encoding to dst.
+func (m *Model) Encode(dst []byte, s State) []byte {
+	for _, pc := range s.PC {
+		dst = binary.AppendUvarint(dst, uint64(pc))
+	}
+	for _, pc := range s.PeerPC {
+		dst = binary.AppendUvarint(dst, uint64(pc))
+	}
+	dst = append(dst, s.Items...)
+	dst = append(dst, s.Closed...)
+	dst = append(dst, s.Mode...)
+	if m.async {
+		dst = append(dst, s.Ready...)
+	}
+	if m.cancels {
+		dst = append(dst, s.Cancel...)
+	}
+	dst = append(dst, byte(len(s.Msgs)))
+	for _, g := range s.Msgs {
+		dst = append(dst, g.Thread)
+		dst = binary.AppendUvarint(dst, uint64(g.PC))
+		dst = append(dst, g.Flags)
+	}
+	return dst
+}
+
+// Decode rebuilds a state from its encoding.
+func (m *Model) Decode(b []byte) State {
+	s := m.empty()
+	uv := func() uint16 {
+		v, n := binary.Uvarint(b)
+		b = b[n:]
+		return uint16(v)
+	}
+	for i := range s.PC {
+		s.PC[i] = uv()
+	}
+	for i := range s.PeerPC {
+		s.PeerPC[i] = uv()
+	}
+	b = b[copy(s.Items, b):]
+	b = b[copy(s.Closed, b):]
+	b = b[copy(s.Mode, b):]
+	if m.async {
+		b = b[copy(s.Ready, b):]
+	}
+	if m.cancels {
+		b = b[copy(s.Cancel, b):]
+	}
+	n := int(b[0])
+	b = b[1:]
+	s.Msgs = make([]Msg, n)
+	for i := range n {
+		s.Msgs[i].Thread = b[0]
+		b = b[1:]
+		s.Msgs[i].PC = uv()
+		s.Msgs[i].Flags = b[0]
+		b = b[1:]
+	}
+	return s
+}
+
+func (m *Model) empty() State {
+	w := m.w
+	return State{
+		PC: make([]uint16, len(w.Threads)), PeerPC: make([]uint16, len(w.Peers)),
+		Items: make([]uint8, 2*len(w.Objects)), Closed: make([]uint8, len(w.Objects)),
+		Mode: make([]uint8, len(w.Processes)), Ready: make([]uint8, len(w.Threads)),
+		Cancel: make([]uint8, len(w.Threads)),
+	}
+}
+
+// InFlight returns the number of slots process p holds in s: its messages
+// sent and not yet reaped.
+func (m *Model) InFlight(s State, p int) int {
+	n := 0
+	for _, g := range s.Msgs {
+		if m.w.Threads[g.Thread].Process == p && g.Flags&msgFreed == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// msgOf returns the index in s.Msgs of thread t's message sent at pc, or -1.
+func msgOf(s State, t int, pc uint16) int {
+	for i, g := range s.Msgs {
+		if int(g.Thread) == t && g.PC == pc {
+			return i
+		}
+	}
+	return -1
+}
+
+// hasMsgs reports whether thread t holds any slot.
+func hasMsgs(s State, t int) bool {
+	for _, g := range s.Msgs {
+		if int(g.Thread) == t {
+			return true
+		}
+	}
+	return false
+}
+
+func insertMsg(msgs []Msg, g Msg) []Msg {
+	i, _ := slices.BinarySearchFunc(msgs, g, func(a, b Msg) int {
+		if a.Thread != b.Thread {
+			return int(a.Thread) - int(b.Thread)
+		}
+		return int(a.PC) - int(b.PC)
+	})
+	return slices.Insert(msgs, i, g)
+}

@@ -1,0 +1,175 @@
+package model
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseErrorsNameLineAndColumn(t *testing.T) {
+	cases := []struct {
+		src, want string
+	}{
+		{"pipe a\nprocess p\n  thread t\n    reed a\n  end\nend\n", "f:4:5: unknown operation \"reed\""},
+		{"process p\n  thread t\n    read a\n  end\nend\n", "f:3:10: read of undeclared object \"a\" (declare objects before the processes)"},
+		{"pipe a\npipe a\n", "f:2:6: \"a\" is already declared at line 1"},
+		{"pipe a capacity 0\n", "f:1:17: capacity 0 is out of range 1..255"},
+		{"pipe a capacity x\n", "f:1:17: capacity: \"x\" is not a number"},
+		{"pipe a\nprocess p\n  thread t\n    read a\n", "f:3:3: thread is never closed with end"},
+		{"end\n", "f:1:1: end without an open block"},
+		{"thread t\n", "f:1:1: a thread belongs inside a process block"},
+		{"process p cap 2 low 2\n", "f:1:1: low 2 must be below cap 2"},
+		{"process p speed 3\n", "f:1:11: unknown process setting \"speed\" (want cap, low or reaper)"},
+		{"process p\nend\n", "f:1:1: process has no thread"},
+		{"queue q\nprocess p\n  thread t\n    read q\n  end\nend\n", "f:4:10: \"q\" is a queue: threads push and pop it"},
+		{"pipe a\nprocess p\n  thread t\n    push a\n  end\nend\n", "f:4:10: \"a\" is a pipe: push and pop are for queues"},
+		{"pipe a\npeer c\n  read a\nend\n", "f:3:3: a peer cannot read (a peer sends, receives and closes)"},
+		{"pipe a\nprocess p\n  thread t\n    send a\n  end\nend\n", "f:4:5: a thread cannot send (a thread reads and writes)"},
+		{"pipe a\nprocess p\n  thread t\n    submit close a\n  end\nend\n", "f:4:12: only read and write can be submitted"},
+		{"pipe a\nprocess p\n  thread t\n    cancel u\n  end\nend\n", "f:4:12: cancel of undeclared thread \"u\""},
+		{"pipe a\nprocess p\n  thread t\n    cancel t\n  end\nend\n", "f:4:12: a thread cannot cancel its own message: it is waiting for it"},
+		{"pipe a\nprocess p reaper u\n  thread t\n    read a\n  end\nend\n", "f:2:18: reaper \"u\" is not a thread of process \"p\""},
+		{"pipe a\nprocess p\n  thread t\n    repeat 2\n    end\n  end\nend\n", "f:4:5: empty repeat"},
+		{"pipe a\nprocess p\n  thread t\n    repeat 100\n      repeat 101\n        read a\n      end\n    end\n  end\nend\n",
+			"f:4:5: more than 10000 operations once loops are unrolled"},
+		{"workload \"x\nprocess p\n", "f:1:10: unterminated string"},
+		{"workload x\n", "f:1:1: want workload \"TITLE\""},
+		{"pipe 9a\n", "f:1:6: bad pipe name \"9a\" (letters, digits, _ and -, starting with a letter)"},
+		{"pipe end\n", "f:1:6: \"end\" is a keyword, not a name"},
+		{"pipe a extra\n", "f:1:8: unknown pipe setting \"extra\" (want capacity)"},
+		{"# nothing\n", "f:1:1: no process with a thread"},
+		{"pipe a\nprocess p\n  thread t\n    read a b\n  end\nend\n", "f:4:12: unexpected \"b\""},
+	}
+	for _, c := range cases {
+		_, err := Parse("f", c.src)
+		if err == nil {
+			t.Errorf("%q: no error, want %s", c.src, c.want)
+			continue
+		}
+		if !errors.Is(err, ErrWorkload) {
+			t.Errorf("%q: error %v does not wrap ErrWorkload", c.src, err)
+		}
+		if err.Error() != c.want {
+			t.Errorf("%q:\n got %s\nwant %s", c.src, err, c.want)
+		}
+	}
+}
+
+func TestParseUnrollsLoopsAndResolvesNames(t *testing.T) {
+	src := `workload "two processes"
+pipe a capacity 3
+conn c
+queue q
+process one cap 3 low 1
+  thread t
+    repeat 2
+      read a   # a comment
+      push q
+    end
+    cancel u
+  end
+  thread u
+    pop q
+    write c
+  end
+end
+process two cap unlimited reaper ev
+  thread ev
+    submit write a
+    wait
+  end
+end
+peer client
+  recv c
+  close c
+end
+`
+	w, err := Parse("f", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Title != "two processes" || len(w.Processes) != 2 || len(w.Threads) != 3 || len(w.Peers) != 1 {
+		t.Fatalf("parsed %+v", w)
+	}
+	var ops []string
+	for _, op := range w.Threads[0].Ops {
+		ops = append(ops, op.Kind.String())
+	}
+	if got := strings.Join(ops, " "); got != "read push read push cancel" {
+		t.Errorf("thread t: %s", got)
+	}
+	if w.Threads[0].Ops[4].Target != 1 {
+		t.Errorf("cancel targets %d, want thread 1 (u)", w.Threads[0].Ops[4].Target)
+	}
+	p1, p2 := w.Processes[0], w.Processes[1]
+	if p1.Cap != 3 || p1.Low != 1 || p1.Reaper != -1 || p2.Cap != Unlimited || p2.Reaper != 2 {
+		t.Errorf("processes %+v %+v", p1, p2)
+	}
+	if w.Objects[0].Capacity != 3 || w.Objects[1].Capacity != MaxCapacity || !w.Threads[2].Ops[0].Async {
+		t.Errorf("objects %+v", w.Objects)
+	}
+}
+
+func TestBuiltinsParseAndReject(t *testing.T) {
+	for _, n := range BuiltinNames() {
+		builtin(t, n, Params{})
+	}
+	if _, err := Builtin("webserver", Params{Conns: 2, Requests: 2, Window: 3}); !errors.Is(err, ErrWorkload) {
+		t.Errorf("window above requests: %v", err)
+	}
+	if _, err := Builtin("nginx", Params{}); !errors.Is(err, ErrUnknownBuiltin) {
+		t.Errorf("unknown built-in: %v", err)
+	}
+	w := builtin(t, "webserver", Params{Conns: 3, Requests: 4, Window: 2})
+	if len(w.Threads) != 6 || len(w.Peers) != 3 || len(w.Peers[0].Ops) != 8 {
+		t.Errorf("webserver 3x4 window 2: %d threads, %d peers, %d client ops", len(w.Threads), len(w.Peers), len(w.Peers[0].Ops))
+	}
+	// The client keeps the window full: two sends, then recv/send pairs,
+	// then the last two receives.
+	var ops []string
+	for _, op := range w.Peers[0].Ops {
+		ops = append(ops, op.Kind.String())
+	}
+	if got := strings.Join(ops, " "); got != "send send recv send recv send recv recv" {
+		t.Errorf("client script: %s", got)
+	}
+}
+
+// FuzzParse: no input makes the parser panic, and whatever it accepts is
+// within the limits the model relies on. The seed corpus is in
+// testdata/fuzz/FuzzParse, plus the built-ins.
+func FuzzParse(f *testing.F) {
+	for _, n := range BuiltinNames() {
+		src, _ := Builtin(n, Params{})
+		f.Add(src)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		w, err := Parse("fuzz", src)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Pos.Line < 1 || e.Pos.Col < 1 {
+				t.Fatalf("error without a place: %v", err)
+			}
+			return
+		}
+		if len(w.Threads) == 0 || len(w.Threads) > MaxThreads || len(w.Objects) > MaxObjects {
+			t.Fatalf("accepted out of limits: %d threads, %d objects", len(w.Threads), len(w.Objects))
+		}
+		for _, th := range w.Threads {
+			if len(th.Ops) > MaxOps {
+				t.Fatalf("thread %s has %d ops", th.Name, len(th.Ops))
+			}
+			for _, op := range th.Ops {
+				if op.Kind == Cancel && (op.Target < 0 || op.Target >= len(w.Threads)) {
+					t.Fatalf("unresolved cancel target")
+				}
+				if op.Kind != Cancel && op.Kind != Wait && (op.Object < 0 || op.Object >= len(w.Objects)) {
+					t.Fatalf("unresolved object")
+				}
+			}
+		}
+		if _, err := New(w, Config{Policy: Poll, Cap: 2, Low: -1}); err != nil {
+			t.Fatalf("parsed workload rejected by the model: %v", err)
+		}
+	})
+}
