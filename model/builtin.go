@@ -34,7 +34,7 @@ func (p Params) withDefaults() Params {
 
 // BuiltinNames lists the built-in workloads, in the order sweeps show them.
 func BuiltinNames() []string {
-	return []string{"webserver", "triangle", "pipeline", "eventloop", "cancel"}
+	return []string{"webserver", "triangle", "pipeline", "eventloop", "cancel", "submitter"}
 }
 
 // Builtin returns the text of a built-in workload in the workload format,
@@ -52,6 +52,8 @@ func Builtin(name string, p Params) (string, error) {
 		return eventLoop, nil
 	case "cancel":
 		return cancel, nil
+	case "submitter":
+		return submitter, nil
 	}
 	return "", fmt.Errorf("%w %q (built-ins: %s)", ErrUnknownBuiltin, name, strings.Join(BuiltinNames(), ", "))
 }
@@ -194,3 +196,24 @@ func plural(n int, what string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }
+
+const submitter = `# A thread that submits two reads and only then writes what they read. At
+# cap 1 the first read fills the cap; the second is submitted in polling
+# mode and would block. A fallback that made the thread retry it, instead of
+# keeping it and letting the thread go on, would spin forever: the writes
+# that complete both reads come after it in the same thread.
+workload "submitter whose reads wait on its own later writes"
+pipe a
+pipe b
+
+process app cap 2
+  thread t
+    submit read a
+    submit read b
+    write a
+    write b
+    wait
+    wait
+  end
+end
+`

@@ -41,6 +41,16 @@ func (m *Model) Describe(s State, a Action) check.Label {
 			text += ": end of file"
 		}
 		return check.Label{Actor: pr.Name, Text: text}
+	case PollRetry, PollRetryWouldBlock:
+		g := s.Msgs[a.Who]
+		th := w.Threads[g.Thread]
+		text := fmt.Sprintf("retries %s's submitted %s without a message: ", th.Name, m.callText(th.Ops[g.PC]))
+		if a.Kind == PollRetry {
+			text += "done"
+		} else {
+			text += "would block"
+		}
+		return check.Label{Actor: "scheduler", Text: text}
 	case CompleteCall:
 		g := s.Msgs[a.Who]
 		th := w.Threads[g.Thread]
@@ -88,6 +98,8 @@ func (m *Model) Describe(s State, a Action) check.Label {
 		text = "tries " + call + " without a message: done"
 	case PollWouldBlock:
 		text = "tries " + call + " without a message: would block, yields"
+	case PollDefer:
+		text = "tries " + call + " without a message: would block; the scheduler keeps it to retry"
 	case CallCancelled:
 		text = call + " returns cancelled at once"
 	case UserStep:
@@ -141,9 +153,16 @@ func (m *Model) Explain(s State) []string {
 			if th.Process != p {
 				continue
 			}
-			k++
 			op := th.Ops[g.PC]
+			if g.Flags&msgPolled == 0 {
+				k++
+			}
 			line := fmt.Sprintf("  slot %d  %s's %s: ", k, th.Name, m.callText(op))
+			if g.Flags&msgPolled != 0 {
+				out = append(out, fmt.Sprintf("  %s's submitted %s: kept by the scheduler without a slot, retried: %s",
+					th.Name, m.callText(op), m.why(s, op)))
+				continue
+			}
 			switch {
 			case g.Flags&msgDone != 0 && m.reaperBlocked(s, p):
 				r := w.Threads[proc.Reaper].Name

@@ -146,6 +146,15 @@ const (
 	// PollWouldBlock: in polling mode, an attempt that would block; the
 	// thread yields and retries later.
 	PollWouldBlock
+	// PollDefer: in polling mode, a submitted call that would block; it
+	// takes no slot, the scheduler keeps it to retry, and the thread goes on.
+	PollDefer
+	// PollRetry: the scheduler retries a kept submitted call, which now
+	// proceeds; its result is available to wait.
+	PollRetry
+	// PollRetryWouldBlock: the scheduler retries a kept submitted call,
+	// which would still block.
+	PollRetryWouldBlock
 	// CallCancelled: a call returns "cancelled" at once, a cancel being
 	// pending for its thread.
 	CallCancelled
@@ -169,7 +178,9 @@ const (
 var actKindNames = [numActKinds]string{
 	SendCall: "send", SendEnterPolling: "send reaching the cap: enter polling", SendStop: "send reaching the cap: stop issuing",
 	PollCall: "polling attempt", PollWouldBlock: "polling attempt would block", CallCancelled: "call cancelled at once",
-	UserStep: "userland step", CompleteCall: "kernel completion", ReapReply: "reap",
+	PollDefer: "polling attempt of a submitted call would block: kept", PollRetry: "retry of a kept call",
+	PollRetryWouldBlock: "retry of a kept call would block",
+	UserStep:            "userland step", CompleteCall: "kernel completion", ReapReply: "reap",
 	ReapLeavePolling: "reap: leave polling", ReapResume: "reap: upcall, resume issuing", PeerStep: "peer step",
 }
 
@@ -207,6 +218,8 @@ func (m *Model) buildKinds() {
 			on = !(allOne && fallback)
 		case SendEnterPolling, PollCall, PollWouldBlock, ReapLeavePolling:
 			on = capped && m.policy.polls()
+		case PollDefer, PollRetry, PollRetryWouldBlock:
+			on = capped && m.policy.polls() && m.async
 		case SendStop, ReapResume:
 			on = capped && m.policy == Stop
 		case CallCancelled:
@@ -359,7 +372,16 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 		}
 	}
 	for i, g := range s.Msgs {
-		if g.Flags&msgDone == 0 && m.canProceed(s, m.w.Threads[g.Thread].Ops[g.PC]) {
+		if g.Flags&msgPolled != 0 {
+			k := PollRetryWouldBlock
+			if m.canProceed(s, m.w.Threads[g.Thread].Ops[g.PC]) {
+				k = PollRetry
+			}
+			dst = append(dst, Action{k, uint8(i)})
+		}
+	}
+	for i, g := range s.Msgs {
+		if g.Flags&(msgDone|msgPolled) == 0 && m.canProceed(s, m.w.Threads[g.Thread].Ops[g.PC]) {
 			dst = append(dst, Action{CompleteCall, uint8(i)})
 		}
 	}
@@ -406,8 +428,11 @@ func (m *Model) threadStep(s State, t int, op Op) (ActKind, bool) {
 	case mode&modeStopped != 0:
 		return 0, false
 	case mode&modePolling != 0:
-		if m.canProceed(s, op) {
+		switch {
+		case m.canProceed(s, op):
 			return PollCall, true
+		case op.Async && m.mutant != "poll-submit-synchronous":
+			return PollDefer, true
 		}
 		return PollWouldBlock, true
 	}
@@ -478,8 +503,18 @@ func (m *Model) Next(s State, a Action) State {
 		op := m.w.Threads[t].Ops[s.PC[t]]
 		m.perform(&n, t, op)
 		m.advance(&n, t, op)
-	case PollWouldBlock:
-		// The thread yields; nothing changes until something else moves.
+	case PollWouldBlock, PollRetryWouldBlock:
+		// The thread, or the scheduler, yields; nothing changes until
+		// something else moves.
+	case PollDefer:
+		t := int(a.Who)
+		n.Msgs = insertMsg(n.Msgs, Msg{Thread: a.Who, PC: s.PC[t], Flags: msgPolled})
+		n.PC[t]++
+	case PollRetry:
+		g := n.Msgs[a.Who]
+		m.perform(&n, int(g.Thread), m.w.Threads[g.Thread].Ops[g.PC])
+		n.Msgs = append(n.Msgs[:a.Who], n.Msgs[a.Who+1:]...)
+		n.Ready[g.Thread]++
 	case CallCancelled:
 		t := int(a.Who)
 		n.Cancel[t] = 0

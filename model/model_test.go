@@ -2,6 +2,7 @@ package model
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"os"
 	"reflect"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"sysmsg/check"
+	"sysmsg/traces"
 )
 
 func builtin(t testing.TB, name string, p Params) *Workload {
@@ -80,8 +82,8 @@ func TestBuiltinVerdicts(t *testing.T) {
 		}
 		cells++
 	}
-	if cells != 80 {
-		t.Errorf("%d cells in testdata/verdicts.txt, want 5 workloads x 4 caps x 4 policies = 80", cells)
+	if want := len(BuiltinNames()) * 4 * 4; cells != want {
+		t.Errorf("%d cells in testdata/verdicts.txt, want %d workloads x 4 caps x 4 policies = %d", cells, len(BuiltinNames()), want)
 	}
 }
 
@@ -176,13 +178,17 @@ func TestStateCounts(t *testing.T) {
 // written for it.
 func TestSeededModelBugsCaught(t *testing.T) {
 	cases := []struct {
-		mutant, property string
+		mutant, property, workload string
+		cap                        int
 	}{
-		{"slot-freed-at-completion", PropSlotReap},
-		{"leave-at-low-plus-one", PropHysteresis},
+		{"slot-freed-at-completion", PropSlotReap, "webserver", 2},
+		{"leave-at-low-plus-one", PropHysteresis, "webserver", 2},
+		// A fallback that retries a submitted call in the submitting thread
+		// spins when the thread's own later steps would complete it.
+		{"poll-submit-synchronous", "no livelock", "submitter", 1},
 	}
 	for _, c := range cases {
-		_, r := run(t, builtin(t, "webserver", Params{}), Config{Policy: Poll, Cap: 2, Low: -1, mutant: c.mutant}, check.Options{})
+		_, r := run(t, builtin(t, c.workload, Params{}), Config{Policy: Poll, Cap: c.cap, Low: -1, mutant: c.mutant}, check.Options{})
 		if r.Violation == nil || r.Violation.Property != c.property {
 			t.Errorf("seeded bug %s: got %s, want %q violated", c.mutant, verdict(r), c.property)
 			continue
@@ -271,5 +277,43 @@ func TestBadConfig(t *testing.T) {
 	}
 	if _, err := ParsePolicy("spin"); err == nil {
 		t.Error("ParsePolicy(spin): no error")
+	}
+}
+
+// TestStoredTraceReplays writes a counterexample in the stored form, reads
+// it back, rebuilds the model from the trace alone, and replays the path:
+// the steps must come out the same.
+func TestStoredTraceReplays(t *testing.T) {
+	for _, p := range []Policy{Block, Stop} {
+		src, _ := Builtin("webserver", Params{})
+		m, r := run(t, builtin(t, "webserver", Params{}), Config{Policy: p, Cap: 2, Low: -1}, check.Options{})
+		var b bytes.Buffer
+		if err := traces.Write(&b, m.Trace("webserver", src, r.Violation, r.Stats)); err != nil {
+			t.Fatal(err)
+		}
+		tr, err := traces.Read("t.json", &b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := Parse(tr.Workload.Name, tr.Workload.Text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol, _ := ParsePolicy(tr.Policy)
+		m2, err := New(w, Config{Policy: pol, Cap: tr.Caps[0], Low: tr.Lows[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := check.Replay(m2, tr.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		replayed := m2.Trace(tr.Workload.Name, tr.Workload.Text, &check.Violation[State, Action]{Kind: r.Violation.Kind, Trace: again}, r.Stats)
+		if !reflect.DeepEqual(replayed.Steps, tr.Steps) {
+			t.Errorf("%s: replayed steps differ:\n%v\n%v", p, replayed.Steps, tr.Steps)
+		}
+		if len(m2.Actions(again.States[len(again.States)-1], nil)) != 0 {
+			t.Errorf("%s: the replayed trace does not end in a deadlock", p)
+		}
 	}
 }

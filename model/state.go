@@ -30,7 +30,8 @@ type State struct {
 	Msgs []Msg
 }
 
-// Msg is a syscall message holding a slot: sent and not yet reaped.
+// Msg is a syscall message holding a slot, sent and not yet reaped, or a
+// submitted call the scheduler keeps retrying in polling mode (msgPolled).
 type Msg struct {
 	Thread uint8
 	PC     uint16 // the operation that sent it
@@ -47,6 +48,10 @@ const (
 	msgCancelled             // it completed as cancelled
 	msgEOF                   // a read that completed with end-of-file
 	msgFreed                 // seeded bug only: the slot was freed at completion
+	// msgPolled marks a submitted call made in polling mode that would have
+	// blocked: no message and no slot; the scheduler keeps it and retries
+	// it, so that the submitting thread goes on as it would have.
+	msgPolled
 )
 
 func (s State) clone() State {
@@ -134,7 +139,7 @@ func (m *Model) empty() State {
 func (m *Model) InFlight(s State, p int) int {
 	n := 0
 	for _, g := range s.Msgs {
-		if m.w.Threads[g.Thread].Process == p && g.Flags&msgFreed == 0 {
+		if m.w.Threads[g.Thread].Process == p && g.Flags&(msgFreed|msgPolled) == 0 {
 			n++
 		}
 	}

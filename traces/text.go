@@ -29,11 +29,11 @@ func (t *Trace) Headline() string {
 	var what string
 	switch t.Kind {
 	case "deadlock":
-		what = fmt.Sprintf("DEADLOCK after %d steps", n)
+		what = "DEADLOCK after " + steps(n)
 	case "livelock":
-		what = fmt.Sprintf("LIVELOCK: %d steps, then a cycle of %d that never finishes", t.Loop, n-t.Loop)
+		what = fmt.Sprintf("LIVELOCK: %s, then a cycle of %s that never finishes", steps(t.Loop), steps(n-t.Loop))
 	default:
-		what = fmt.Sprintf("VIOLATED %q after %d steps", t.Property, n)
+		what = fmt.Sprintf("VIOLATED %q after %s", t.Property, steps(n))
 	}
 	return fmt.Sprintf("%s — %s: %s", t.Title, t.Config(), what)
 }
@@ -80,4 +80,11 @@ func Text(w io.Writer, t *Trace) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func steps(n int) string {
+	if n == 1 {
+		return "1 step"
+	}
+	return fmt.Sprintf("%d steps", n)
 }

@@ -143,7 +143,7 @@ func describeJSONError(data []byte, err error) string {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return fmt.Sprintf("%s: %v", lineCol(data, syn.Offset), err)
+		return fmt.Sprintf("%s: %v", lineCol(data, syn.Offset-1), err) // Offset is just past the bad byte
 	case errors.As(err, &typ):
 		return fmt.Sprintf("%s: field %q: %v", lineCol(data, typ.Offset), typ.Field, err)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):

@@ -142,10 +142,8 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 							x.Vacuous = append(x.Vacuous, "never: "+g.Name)
 						}
 					}
-					if res.Verdict == check.OK {
-						for _, k := range res.Stats.NeverFired() {
-							x.Vacuous = append(x.Vacuous, "never fired: "+k)
-						}
+					if nf := res.Stats.NeverFired(); res.Verdict == check.OK && len(nf) > 0 {
+						x.Vacuous = append(x.Vacuous, "never fired: "+strings.Join(nf, ", "))
 					}
 				}
 				if expected != nil {
