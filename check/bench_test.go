@@ -30,6 +30,14 @@ func (g grid) Describe(s [8]byte, a int) Label     { return Label{Actor: fmt.Spr
 func (g grid) Properties() []Property[[8]byte, int] {
 	return []Property[[8]byte, int]{
 		Always[[8]byte, int]("in range", func(s [8]byte) bool { return int(s[0]) < g.k }),
+		Sometimes[[8]byte, int]("all at k-1", func(s [8]byte) bool {
+			for _, v := range s[:g.n] {
+				if int(v) != g.k-1 {
+					return false
+				}
+			}
+			return true
+		}),
 	}
 }
 

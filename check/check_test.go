@@ -275,6 +275,18 @@ func TestSameResultOnAnyNumberOfWorkers(t *testing.T) {
 			}
 			return fmt.Sprint(r.Stats.States, r.Stats.Transitions, r.Verdict, r.Stats.Fired), nil
 		},
+		// Levels of over 10,000 states: several windows per level, so the
+		// workers expand one window while the main goroutine merges another.
+		func(w int) (string, error) {
+			r, err := Explore(context.Background(), grid{n: 6, k: 8}, Options{Workers: w, Livelock: true})
+			if err != nil {
+				return "", err
+			}
+			if r.Verdict != OK || r.Stats.States != 262144 {
+				return "", fmt.Errorf("grid 6x8: %v with %d states", r.Verdict, r.Stats.States)
+			}
+			return fmt.Sprint(r.Stats.States, r.Stats.Transitions, r.Stats.Depth, r.Sometimes[0].Trace), nil
+		},
 		func(w int) (string, error) {
 			r, err := Explore(context.Background(), counters{n: 5, k: 6, bad: true}, Options{Workers: w})
 			if err != nil {

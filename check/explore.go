@@ -53,7 +53,6 @@ const (
 	windowSize = 32  // blocks expanded before the results are merged
 	noParent   = math.MaxUint32
 	noID       = math.MaxUint32
-	candBit    = 1 << 31
 )
 
 // mutant names a deliberately seeded bug, set only by this package's tests to
@@ -186,10 +185,11 @@ type cand struct {
 // blockOut is what expanding one block produces, merged in block order so
 // that ids, and so everything reported, do not depend on the workers.
 type blockOut struct {
-	cands    []cand
+	first    uint32 // the block's first state id, a multiple of blockSize
+	cands    []cand // every transition, in order
 	keys     []byte
-	targets  []uint32 // per transition, with the livelock check: an id, or candBit|candidate
 	deg      []uint16 // per state, with the livelock check
+	term     [blockSize / 64]uint64
 	fired    []uint64
 	trans    uint64
 	find     finding
@@ -213,7 +213,7 @@ func (e *explorer[S, A]) run(ctx context.Context) (*Result[S, A], error) {
 		}
 	}
 	e.levels = []uint32{0, uint32(e.st.count)}
-	outs := make([]blockOut, windowSize)
+	outs := [2][]blockOut{make([]blockOut, windowSize), make([]blockOut, windowSize)}
 	scr := make([]scratch[A], e.workers)
 	for depth := 0; ; depth++ {
 		lo, hi := e.levels[depth], e.levels[depth+1]
@@ -221,41 +221,36 @@ func (e *explorer[S, A]) run(ctx context.Context) (*Result[S, A], error) {
 		find := noFinding()
 		depthCut := false
 		reached := append([]uint32(nil), e.reached...)
-		// Blocks are aligned to multiples of blockSize, so that no two
-		// workers write the same word of the terminal bitset.
+		// Blocks are aligned to multiples of blockSize. The workers expand
+		// one window of blocks while the main goroutine merges the one
+		// before: expansion reads only the current level's entries, which
+		// the merge never changes, and looks nothing up in the hash table.
 		lastBlock := (hi - 1) / blockSize
+		window := func(b uint32) int { return min(windowSize, int(lastBlock-b+1)) }
+		blockOff := e.blockOff[:len(e.blockOff):len(e.blockOff)]
+		cur := 0
+		e.expandWindow(lo/blockSize, lo, hi, window(lo/blockSize), expand, blockOff, outs[cur], scr)
 		for b := lo / blockSize; b <= lastBlock; b += windowSize {
-			if err := ctx.Err(); err != nil {
-				return e.incomplete(depth, interruptReason(err)), nil
+			nb := window(b)
+			next := b + windowSize
+			done := make(chan struct{})
+			if next <= lastBlock {
+				go func() {
+					defer close(done)
+					e.expandWindow(next, lo, hi, window(next), expand, blockOff, outs[1-cur], scr)
+				}()
+			} else {
+				close(done)
 			}
-			nb := min(windowSize, int(lastBlock-b+1))
-			e.expandWindow(b, lo, hi, nb, expand, outs[:nb], scr)
-			for i := range nb {
-				o := &outs[i]
-				if o.err != nil {
-					return nil, o.err
-				}
-				if o.find.before(find) {
-					find = o.find
-				}
-				for j, r := range o.reached {
-					reached[j] = min(reached[j], r)
-				}
-				depthCut = depthCut || o.depthCut
-				full, err := e.merge(o)
-				if err != nil {
-					return nil, err
-				}
-				if full {
-					return e.incomplete(depth, fmt.Sprintf("state bound of %d reached", e.opt.MaxStates)), nil
-				}
+			stop, res, err := e.mergeWindow(ctx, depth, outs[cur][:nb], &find, reached, &depthCut)
+			<-done
+			if err != nil || res != nil {
+				return res, err
 			}
-			if reason := e.watch(depth); reason != "" {
-				return e.incomplete(depth, reason), nil
-			}
-			if find.state != noID {
+			if stop {
 				break // a later bad state has a larger id, and bad states come first
 			}
+			cur = 1 - cur
 		}
 		last := uint32(e.st.count) == hi
 		if !(mutant == "last-level" && last) {
@@ -295,13 +290,47 @@ func (e *explorer[S, A]) add(key []byte, h uint64, parent uint32, index int) (ui
 	return id, true, nil
 }
 
+// mergeWindow merges a window's blocks in order and folds their findings
+// into the level's. It returns a result when the search must end here, and
+// stop when a bad state was found (the rest of the level cannot hold an
+// earlier one).
+func (e *explorer[S, A]) mergeWindow(ctx context.Context, depth int, outs []blockOut, find *finding, reached []uint32, depthCut *bool) (bool, *Result[S, A], error) {
+	for i := range outs {
+		o := &outs[i]
+		if o.err != nil {
+			return false, nil, o.err
+		}
+		if o.find.before(*find) {
+			*find = o.find
+		}
+		for j, r := range o.reached {
+			reached[j] = min(reached[j], r)
+		}
+		*depthCut = *depthCut || o.depthCut
+		full, err := e.merge(o)
+		if err != nil {
+			return false, nil, err
+		}
+		if full {
+			return false, e.incomplete(depth, fmt.Sprintf("state bound of %d reached", e.opt.MaxStates)), nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return false, e.incomplete(depth, interruptReason(err)), nil
+	}
+	if reason := e.watch(depth); reason != "" {
+		return false, e.incomplete(depth, reason), nil
+	}
+	return find.state != noID, nil, nil
+}
+
 // expandWindow expands the level's states [lo, hi) that fall in nb blocks
 // from block number first, spread over the workers; outs[i] receives block
-// first+i.
-func (e *explorer[S, A]) expandWindow(first, lo, hi uint32, nb int, expand bool, outs []blockOut, scr []scratch[A]) {
+// first+i. blockOff is the arena offset of each block's first entry.
+func (e *explorer[S, A]) expandWindow(first, lo, hi uint32, nb int, expand bool, blockOff []uint64, outs []blockOut, scr []scratch[A]) {
 	work := func(w int, i int) {
 		start := (first + uint32(i)) * blockSize
-		e.expandBlock(max(lo, start), min(start+blockSize, hi), expand, &outs[i], &scr[w])
+		e.expandBlock(max(lo, start), min(start+blockSize, hi), expand, blockOff, &outs[i], &scr[w])
 	}
 	workers := min(e.workers, nb)
 	if workers <= 1 {
@@ -332,11 +361,12 @@ func (e *explorer[S, A]) expandWindow(first, lo, hi uint32, nb int, expand bool,
 	wg.Wait()
 }
 
-func (e *explorer[S, A]) expandBlock(lo, hi uint32, expand bool, o *blockOut, sc *scratch[A]) {
+func (e *explorer[S, A]) expandBlock(lo, hi uint32, expand bool, blockOff []uint64, o *blockOut, sc *scratch[A]) {
+	o.first = lo &^ (blockSize - 1)
 	o.cands = o.cands[:0]
 	o.keys = o.keys[:0]
-	o.targets = o.targets[:0]
 	o.deg = o.deg[:0]
+	o.term = [blockSize / 64]uint64{}
 	if o.fired == nil {
 		o.fired = make([]uint64, len(e.kinds))
 	}
@@ -347,7 +377,7 @@ func (e *explorer[S, A]) expandBlock(lo, hi uint32, expand bool, o *blockOut, sc
 	o.depthCut = false
 	o.err = nil
 	checkInit := !(mutant == "no-init-check" && lo < e.levels[1])
-	off := e.blockOff[lo/blockSize]
+	off := blockOff[lo/blockSize]
 	for range lo % blockSize {
 		off = e.st.next(off)
 	}
@@ -370,7 +400,7 @@ func (e *explorer[S, A]) expandBlock(lo, hi uint32, expand bool, o *blockOut, sc
 		}
 		term := e.m.Terminal(s)
 		if term {
-			e.terminal[id/64] |= 1 << (id % 64)
+			o.term[(id-o.first)/64] |= 1 << (id % 64)
 		}
 		sc.acts = e.m.Actions(s, sc.acts[:0])
 		if len(sc.acts) > math.MaxUint16 {
@@ -382,7 +412,8 @@ func (e *explorer[S, A]) expandBlock(lo, hi uint32, expand bool, o *blockOut, sc
 		}
 		if !expand {
 			// At the depth bound the search is complete only if every
-			// successor is already stored.
+			// successor is already stored. Nothing is merged at this level,
+			// so the lookups race with no insertion.
 			for _, a := range sc.acts {
 				sc.enc = e.m.Encode(sc.enc[:0], e.m.Next(s, a))
 				if _, ok := e.st.lookup(sc.enc, e.st.hash(sc.enc)); !ok {
@@ -412,34 +443,28 @@ func (e *explorer[S, A]) expandBlock(lo, hi uint32, expand bool, o *blockOut, sc
 			}
 			sc.enc = e.m.Encode(sc.enc[:0], t)
 			h := e.st.hash(sc.enc)
-			if tid, ok := e.st.lookup(sc.enc, h); ok {
-				if e.opt.Livelock {
-					o.targets = append(o.targets, tid)
-				}
-				continue
-			}
-			if e.opt.Livelock {
-				o.targets = append(o.targets, candBit|uint32(len(o.cands)))
-			}
 			o.cands = append(o.cands, cand{hash: h, parent: id, index: uint16(i), off: uint32(len(o.keys)), n: uint32(len(sc.enc))})
 			o.keys = append(o.keys, sc.enc...)
 		}
 	}
 }
 
-// merge adds a block's new states to the store in order. It reports whether
-// the state bound stopped it.
+// merge adds a block's new states to the store in order, and its edges
+// and terminal bits. It reports whether the state bound stopped it.
 func (e *explorer[S, A]) merge(o *blockOut) (bool, error) {
 	for k, c := range o.fired {
 		e.fired[k] += c
 	}
 	e.transitions += o.trans
-	ids := o.targets // reused below to resolve candidates
-	var candID []uint32
-	if e.opt.Livelock {
-		candID = make([]uint32, len(o.cands))
+	for i, w := range o.term {
+		if w != 0 {
+			e.terminal[int(o.first)/64+i] |= w
+		}
 	}
-	for i, c := range o.cands {
+	if e.opt.Livelock && len(e.edgeStart) == 0 {
+		e.edgeStart = append(e.edgeStart, 0)
+	}
+	for _, c := range o.cands {
 		key := o.keys[c.off : c.off+c.n]
 		if e.opt.MaxStates > 0 && e.st.count >= e.opt.MaxStates {
 			if _, ok := e.st.lookup(key, c.hash); !ok {
@@ -450,20 +475,11 @@ func (e *explorer[S, A]) merge(o *blockOut) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if candID != nil {
-			candID[i] = id
+		if e.opt.Livelock {
+			e.edges = append(e.edges, id)
 		}
 	}
 	if e.opt.Livelock {
-		if len(e.edgeStart) == 0 {
-			e.edgeStart = append(e.edgeStart, 0)
-		}
-		for _, t := range ids {
-			if t&candBit != 0 {
-				t = candID[t&^candBit]
-			}
-			e.edges = append(e.edges, t)
-		}
 		for _, d := range o.deg {
 			e.edgeStart = append(e.edgeStart, e.edgeStart[len(e.edgeStart)-1]+uint64(d))
 		}

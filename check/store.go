@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/maphash"
+	"sync/atomic"
 )
 
 // The visited set is exact: it stores every state's full encoding and
@@ -13,7 +14,10 @@ import (
 // on the odds of a collision.
 //
 // Encodings live in an arena of fixed-size pages, so that growing it never
-// copies what is already there. Each entry is the state's id (4 bytes,
+// copies what is already there, and so that workers can read the entries of
+// the level they expand while the main goroutine appends the next level's:
+// pages never move, the page table is a fixed array, and a page's final
+// length is published atomically when it is closed. Each entry is the state's id (4 bytes,
 // little-endian), the length of its encoding (a uvarint), and the encoding.
 // The hash table is open addressing with linear probing; a slot holds the
 // entry's arena offset plus one in its low 40 bits (zero means empty) and the
@@ -23,6 +27,7 @@ import (
 const (
 	pageBits   = 22 // 4 MiB pages
 	pageSize   = 1 << pageBits
+	maxPages   = 1 << 18 // a 1 TiB arena
 	offsetBits = 40
 	offsetMask = 1<<offsetBits - 1
 	idBytes    = 4
@@ -30,17 +35,24 @@ const (
 
 var errStateTooLarge = errors.New("check: a state's encoding is larger than an arena page")
 
+type page [pageSize]byte
+
 type store struct {
-	seed  maphash.Seed
-	pages [][]byte
-	slots []uint64
-	count int
+	seed    maphash.Seed
+	pages   [maxPages]*page
+	pageLen [maxPages]atomic.Uint32 // length of a closed page; 0 while open
+	npages  int
+	used    int // bytes used in the open page, pages[npages-1]
+	slots   []uint64
+	count   int
 	// lastOff is the arena offset of the entry inserted last.
 	lastOff uint64
 }
 
 func newStore() *store {
-	return &store{seed: maphash.MakeSeed(), slots: make([]uint64, 1<<12)}
+	t := new(store)
+	t.seed, t.slots = maphash.MakeSeed(), make([]uint64, 1<<12)
+	return t
 }
 
 func (t *store) hash(key []byte) uint64 { return maphash.Bytes(t.seed, key) }
@@ -111,17 +123,24 @@ func (t *store) appendEntry(id uint32, key []byte) (uint64, error) {
 	if need > pageSize {
 		return 0, errStateTooLarge
 	}
-	last := len(t.pages) - 1
-	if last < 0 || len(t.pages[last])+need > pageSize {
-		t.pages = append(t.pages, make([]byte, 0, pageSize))
-		last++
+	if t.npages == 0 || t.used+need > pageSize {
+		if t.npages == maxPages {
+			return 0, errors.New("check: the state arena is full")
+		}
+		if t.npages > 0 {
+			t.pageLen[t.npages-1].Store(uint32(t.used))
+		}
+		t.pages[t.npages] = new(page)
+		t.npages++
+		t.used = 0
 	}
-	p := t.pages[last]
-	off := uint64(last)<<pageBits | uint64(len(p))
+	last := t.npages - 1
+	p := t.pages[last][:t.used:pageSize]
+	off := uint64(last)<<pageBits | uint64(t.used)
 	p = binary.LittleEndian.AppendUint32(p, id)
 	p = binary.AppendUvarint(p, uint64(len(key)))
 	p = append(p, key...)
-	t.pages[last] = p
+	t.used = len(p)
 	return off, nil
 }
 
@@ -142,23 +161,22 @@ func (t *store) grow() {
 	}
 }
 
-// next returns the offset of the entry after the one at off.
+// next returns the offset of the entry after the one at off. It may run
+// while the main goroutine appends: it reads only entries already written
+// and the lengths of closed pages.
 func (t *store) next(off uint64) uint64 {
-	p := t.pages[off>>pageBits]
+	pi := off >> pageBits
+	p := t.pages[pi]
 	i := off & (pageSize - 1)
 	n, w := binary.Uvarint(p[i+idBytes:])
 	i += idBytes + uint64(w) + n
-	if i >= uint64(len(p)) && int(off>>pageBits)+1 < len(t.pages) {
-		return (off>>pageBits + 1) << pageBits
+	if l := t.pageLen[pi].Load(); l != 0 && i >= uint64(l) {
+		return (pi + 1) << pageBits
 	}
-	return off&^(pageSize-1) | i
+	return pi<<pageBits | i
 }
 
 // bytes is the memory the store holds.
 func (t *store) bytes() uint64 {
-	n := uint64(len(t.slots)) * 8
-	for _, p := range t.pages {
-		n += uint64(len(p))
-	}
-	return n
+	return uint64(len(t.slots))*8 + uint64(t.npages)*pageSize
 }

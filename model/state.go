@@ -54,11 +54,26 @@ const (
 	msgPolled
 )
 
+// clone copies s with three allocations: one for the program counters, one
+// for every byte field and one for the messages (with room for one more, as
+// a send adds one). Next is the explorer's hottest path.
 func (s State) clone() State {
+	pcs := make([]uint16, len(s.PC)+len(s.PeerPC))
+	copy(pcs, s.PC)
+	copy(pcs[len(s.PC):], s.PeerPC)
+	nb := len(s.Items) + len(s.Closed) + len(s.Mode) + len(s.Ready) + len(s.Cancel)
+	buf := make([]byte, 0, nb)
+	take := func(b []byte) []byte {
+		start := len(buf)
+		buf = append(buf, b...)
+		return buf[start:len(buf):len(buf)]
+	}
+	msgs := make([]Msg, len(s.Msgs), len(s.Msgs)+1)
+	copy(msgs, s.Msgs)
 	return State{
-		PC: slices.Clone(s.PC), PeerPC: slices.Clone(s.PeerPC), Items: slices.Clone(s.Items),
-		Closed: slices.Clone(s.Closed), Mode: slices.Clone(s.Mode), Ready: slices.Clone(s.Ready),
-		Cancel: slices.Clone(s.Cancel), Msgs: slices.Clone(s.Msgs),
+		PC: pcs[:len(s.PC):len(s.PC)], PeerPC: pcs[len(s.PC):],
+		Items: take(s.Items), Closed: take(s.Closed), Mode: take(s.Mode), Ready: take(s.Ready), Cancel: take(s.Cancel),
+		Msgs: msgs,
 	}
 }
 
@@ -126,12 +141,13 @@ func (m *Model) Decode(b []byte) State {
 
 func (m *Model) empty() State {
 	w := m.w
+	nt, no := len(w.Threads), len(w.Objects)
 	return State{
-		PC: make([]uint16, len(w.Threads)), PeerPC: make([]uint16, len(w.Peers)),
-		Items: make([]uint8, 2*len(w.Objects)), Closed: make([]uint8, len(w.Objects)),
-		Mode: make([]uint8, len(w.Processes)), Ready: make([]uint8, len(w.Threads)),
-		Cancel: make([]uint8, len(w.Threads)),
-	}
+		PC: make([]uint16, nt), PeerPC: make([]uint16, len(w.Peers)),
+		Items: make([]uint8, 2*no), Closed: make([]uint8, no),
+		Mode: make([]uint8, len(w.Processes)), Ready: make([]uint8, nt),
+		Cancel: make([]uint8, nt),
+	}.clone()
 }
 
 // InFlight returns the number of slots process p holds in s: its messages
