@@ -1,3 +1,5 @@
 module sysmsg
 
 go 1.26
+
+require golang.org/x/sys v0.50.0 // indirect

@@ -1,0 +1,505 @@
+package port
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+)
+
+// ErrConfig is wrapped by every error that [New] and [ParsePolicy] return.
+var ErrConfig = errors.New("port: bad configuration")
+
+// Unlimited is a cap that is never reached; it equals model.Unlimited.
+const Unlimited = -1
+
+// Policy is what a process does when its in-flight messages reach the cap.
+type Policy uint8
+
+const (
+	// Block makes a thread that wants to send wait for a free slot.
+	Block Policy = iota
+	// Stop stops the process issuing system calls until the reap that
+	// brings in-flight to the low-water mark (the upcall).
+	Stop
+	// Poll falls back to non-blocking attempts until that reap: the seed's
+	// design.
+	Poll
+	// PollNoHyst is Poll with the low-water mark at cap − 1.
+	PollNoHyst
+)
+
+var policyNames = [...]string{Block: "block", Stop: "stop", Poll: "poll", PollNoHyst: "poll-nohyst"}
+
+func (p Policy) String() string {
+	if int(p) < len(policyNames) {
+		return policyNames[p]
+	}
+	return fmt.Sprintf("Policy(%d)", p)
+}
+
+// Policies lists every policy, in the order tables show them.
+func Policies() []Policy { return []Policy{Block, Stop, Poll, PollNoHyst} }
+
+// ParsePolicy reads a policy name: block, stop, poll or poll-nohyst.
+func ParsePolicy(s string) (Policy, error) {
+	for i, n := range policyNames {
+		if n == s {
+			return Policy(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown policy %q (want block, stop, poll or poll-nohyst)", ErrConfig, s)
+}
+
+// Mode is the state of a port's send side.
+type Mode uint8
+
+const (
+	// Messaging: a system call takes a slot and is sent as a message.
+	Messaging Mode = iota
+	// Polling: a system call sends nothing and is a non-blocking attempt.
+	Polling
+	// Stopped: no system call may be issued (policy Stop only).
+	Stopped
+)
+
+var modeNames = [...]string{Messaging: "messaging", Polling: "polling", Stopped: "stopped"}
+
+func (m Mode) String() string {
+	if int(m) < len(modeNames) {
+		return modeNames[m]
+	}
+	return fmt.Sprintf("Mode(%d)", m)
+}
+
+// Op is the operation a message asks of the kernel.
+type Op uint8
+
+const (
+	// OpRead reads into Msg.Buf; Res is the count, 0 at end-of-file.
+	OpRead Op = iota + 1
+	// OpWrite writes Msg.Buf; Res is the count written.
+	OpWrite
+	// OpAccept accepts a connection on a listening FD; Res is the new fd.
+	OpAccept
+	// OpClose closes FD.
+	OpClose
+	// OpShutdown closes the outbound side of a connection.
+	OpShutdown
+	// OpSleep completes once the clock passes Msg.Arg (Unix nanoseconds).
+	OpSleep
+	// OpCancel cancels the messages of thread Msg.Arg of the same port.
+	// The kernel completes it at once: first the target's messages it
+	// holds, with ECANCELED, then it notes the cancel on the port
+	// ([Port.NoteCancel]) for the scheduler to finish.
+	OpCancel
+)
+
+var opNames = [...]string{OpRead: "read", OpWrite: "write", OpAccept: "accept", OpClose: "close",
+	OpShutdown: "shutdown", OpSleep: "sleep", OpCancel: "cancel"}
+
+func (o Op) String() string {
+	if int(o) < len(opNames) && opNames[o] != "" {
+		return opNames[o]
+	}
+	return fmt.Sprintf("Op(%d)", o)
+}
+
+// message states, checked so that a kernel bug (a double completion) shows
+// at once instead of corrupting the lists.
+const (
+	stFree uint8 = iota
+	stInFlight
+	stCompleted
+	stScratch // a thread's own message for polling attempts: never sent
+)
+
+// Msg is a system call message. Between [Port.Acquire] and [Port.Complete]
+// it belongs to the kernel; the port owns it otherwise.
+type Msg struct {
+	// Buf is the data of a read or write.
+	Buf []byte
+	// Arg is the deadline of a sleep, in Unix nanoseconds.
+	Arg int64
+	// Res is the result the kernel sets before Complete: a count or fd when
+	// ≥ 0, a negated errno when < 0.
+	Res int64
+	// Seq numbers the port's sends from 1, for traces and checks; 0 marks a
+	// polling attempt, which is never sent.
+	Seq uint64
+	// Next is for the kernel's own lists while the message is in flight.
+	Next *Msg
+	// Thread is the issuing thread, as the scheduler numbers them.
+	Thread int32
+	// FD is the file descriptor operated on.
+	FD int32
+	// Op is the operation.
+	Op Op
+	// Async marks a submitted call whose result goes to a later wait.
+	Async bool
+
+	state uint8
+	link  *Msg // free list or reply queue
+	port  *Port
+}
+
+// Port returns the port the message belongs to, which its completion goes
+// to; nil for a polling attempt's scratch message.
+func (m *Msg) Port() *Port { return m.port }
+
+// Err is the message's result as an error: nil when Res ≥ 0, otherwise the
+// errno.
+func (m *Msg) Err() error { return ResErr(m.Res) }
+
+// ResErr turns a result into an error: nil when res ≥ 0, otherwise the
+// negated errno as a [syscall.Errno].
+func ResErr(res int64) error {
+	if res >= 0 {
+		return nil
+	}
+	return syscall.Errno(-res)
+}
+
+// Errno makes the result that reports err.
+func Errno(err syscall.Errno) int64 { return -int64(err) }
+
+// Scratch prepares m as a thread's scratch message for polling attempts: it
+// belongs to no port and is never sent.
+func Scratch(m *Msg) { *m = Msg{state: stScratch} }
+
+// Reply is a reaped result, copied out of its message so that the message
+// can go back to the free list at once.
+type Reply struct {
+	Seq    uint64
+	Res    int64
+	Thread int32
+	FD     int32
+	Op     Op
+	Async  bool
+}
+
+// Config configures a port. Its zero value is a cap of 0, which is refused;
+// set Cap.
+type Config struct {
+	// Cap bounds the messages in flight (≥ 1), or is Unlimited.
+	Cap int
+	// Low is the hysteresis low-water mark, 0 ≤ Low < Cap, or -1 for the
+	// default ⌊(Cap−1)/2⌋. Under PollNoHyst it is Cap−1 whatever is set.
+	Low    int
+	Policy Policy
+	// Upcall, if set, is called by Reap (after the port's lock is released)
+	// when the reap brings in-flight to Low or below and the port leaves
+	// polling or stopped mode.
+	Upcall func()
+
+	_ struct{}
+}
+
+// EffectiveLow is the low-water mark a port made from c uses: the default
+// when c.Low is -1, Cap−1 under PollNoHyst. It does not validate c.
+func (c Config) EffectiveLow() int {
+	switch {
+	case c.Cap == Unlimited:
+		return 0
+	case c.Policy == PollNoHyst:
+		return c.Cap - 1
+	case c.Low < 0:
+		return (c.Cap - 1) / 2
+	}
+	return c.Low
+}
+
+// Stats are a port's counters since it was made.
+type Stats struct {
+	Sends       uint64 // messages sent
+	Completions uint64 // completions posted by the kernel
+	Reaps       uint64 // replies reaped
+	ModeChanges uint64 // entries into and exits from polling or stopped mode
+	CapHits     uint64 // sends that made in-flight equal the cap
+	MaxInFlight int    // the most messages in flight at once
+}
+
+// Port is a process's reply port and slot accounting. It is safe for
+// concurrent use: the kernel completes from its own goroutines while the
+// scheduler sends and reaps.
+type Port struct {
+	mu       sync.Mutex
+	cap, low int
+	policy   Policy
+	mode     Mode
+	inflight int
+	upcall   func()
+
+	free       *Msg
+	nfree      int
+	allocated  int
+	slabs      [][]Msg // kept so that the slabs stay reachable and countable
+	head, tail *Msg    // reply queue: completed, not yet reaped
+	replies    int
+	seq        uint64
+	stats      Stats
+
+	notify chan struct{}
+
+	cancels []CancelNote // cancels completed by the kernel, for the scheduler
+}
+
+// CancelNote is a cancel the kernel completed: the thread it was aimed at,
+// and whether it hit a message the kernel held. The scheduler applies the
+// rest of the cancel (the thread's kept calls, or its next call).
+type CancelNote struct {
+	Thread int32
+	Hit    bool
+}
+
+// Seeded bugs for the tests that must catch them (set from export_test.go
+// only). They stay in the production code so that the test runs the real
+// paths with one rule broken.
+var (
+	bugFreeAtCompletion bool // the slot is freed when the kernel completes
+	bugNoHysteresis     bool // polling mode is left at the first reap
+)
+
+// New makes a port. It refuses a cap below 1 (other than Unlimited) and a
+// low-water mark outside 0 ≤ low < cap.
+func New(c Config) (*Port, error) {
+	if c.Cap != Unlimited && c.Cap < 1 {
+		return nil, fmt.Errorf("%w: cap %d (want ≥ 1 or unlimited)", ErrConfig, c.Cap)
+	}
+	if int(c.Policy) >= len(policyNames) {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, c.Policy)
+	}
+	low := c.EffectiveLow()
+	if c.Cap != Unlimited && (low < 0 || low >= c.Cap) {
+		return nil, fmt.Errorf("%w: low %d (want 0 ≤ low < cap %d)", ErrConfig, low, c.Cap)
+	}
+	p := &Port{cap: c.Cap, low: low, policy: c.Policy, upcall: c.Upcall, notify: make(chan struct{}, 1)}
+	n := 64
+	if c.Cap != Unlimited {
+		n = min(c.Cap, 1024)
+	}
+	p.grow(n)
+	return p, nil
+}
+
+// grow adds a slab of n messages to the free list. Called with p.mu held.
+func (p *Port) grow(n int) {
+	slab := make([]Msg, n)
+	for i := range slab {
+		slab[i].port = p
+		slab[i].link = p.free
+		p.free = &slab[i]
+	}
+	p.slabs = append(p.slabs, slab)
+	p.nfree += n
+	p.allocated += n
+}
+
+// Acquire takes a slot and a message for a send. The message's Seq, Thread
+// and Async are set by the caller, who fills the operation and hands it to
+// the kernel. Acquire refuses (returns nil) in polling or stopped mode,
+// reported in the returned mode, and under Block while every slot is taken
+// (nil with mode Messaging).
+//
+// The send that makes in-flight equal the cap is where the policy acts: it
+// enters Polling (Poll, PollNoHyst) or Stopped (Stop).
+func (p *Port) Acquire() (*Msg, Mode) {
+	p.mu.Lock()
+	if p.mode != Messaging || p.inflight == p.cap {
+		mode := p.mode
+		p.mu.Unlock()
+		return nil, mode
+	}
+	if p.free == nil {
+		// Only when every message is in use: the slabs double, so the
+		// send path allocates O(log n) times over a port's life.
+		p.grow(min(max(p.allocated, 64), 1<<16))
+	}
+	m := p.free
+	p.free = m.link
+	p.nfree--
+	m.link = nil
+	m.state = stInFlight
+	m.Res = 0
+	p.seq++
+	m.Seq = p.seq
+	p.inflight++
+	p.stats.Sends++
+	if p.inflight > p.stats.MaxInFlight {
+		p.stats.MaxInFlight = p.inflight
+	}
+	if p.inflight == p.cap {
+		p.stats.CapHits++
+		switch p.policy {
+		case Poll, PollNoHyst:
+			p.mode = Polling
+			p.stats.ModeChanges++
+		case Stop:
+			p.mode = Stopped
+			p.stats.ModeChanges++
+		}
+	}
+	p.mu.Unlock()
+	return m, Messaging
+}
+
+// Complete posts a completed message to the reply port. The kernel calls it
+// once per message, from any goroutine, after setting m.Res; the message
+// keeps its slot until it is reaped.
+func (p *Port) Complete(m *Msg) {
+	p.mu.Lock()
+	if m.port != p || m.state != stInFlight {
+		p.mu.Unlock()
+		panic(fmt.Sprintf("port: completion of message %d, which is not in flight", m.Seq))
+	}
+	m.state = stCompleted
+	m.Next = nil
+	if p.tail == nil {
+		p.head = m
+	} else {
+		p.tail.link = m
+	}
+	p.tail = m
+	p.replies++
+	p.stats.Completions++
+	if bugFreeAtCompletion {
+		p.inflight--
+	}
+	p.mu.Unlock()
+	select {
+	case p.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Reap takes the oldest reply, frees its slot, returns its message to the
+// free list and reports the result. ok is false when no reply is waiting.
+// When the reap brings in-flight to the low-water mark or below in polling
+// or stopped mode, the port returns to messaging mode and Reap calls the
+// upcall before it returns.
+func (p *Port) Reap() (r Reply, ok bool) {
+	p.mu.Lock()
+	m := p.head
+	if m == nil {
+		p.mu.Unlock()
+		return Reply{}, false
+	}
+	p.head = m.link
+	if p.head == nil {
+		p.tail = nil
+	}
+	p.replies--
+	if !bugFreeAtCompletion {
+		p.inflight--
+	}
+	p.stats.Reaps++
+	left := false
+	if p.mode != Messaging && (p.inflight <= p.low || bugNoHysteresis) {
+		p.mode = Messaging
+		p.stats.ModeChanges++
+		left = true
+	}
+	r = Reply{Seq: m.Seq, Res: m.Res, Thread: m.Thread, FD: m.FD, Op: m.Op, Async: m.Async}
+	m.Buf = nil // do not keep the caller's buffer reachable from the free list
+	m.Next = nil
+	m.state = stFree
+	m.link = p.free
+	p.free = m
+	p.nfree++
+	up := p.upcall
+	p.mu.Unlock()
+	if left && up != nil {
+		up()
+	}
+	return r, true
+}
+
+// Notify returns a channel that receives a value after a completion, for a
+// scheduler with nothing to run to wait on. It holds at most one value, so a
+// waiter must reap everything after it wakes.
+func (p *Port) Notify() <-chan struct{} { return p.notify }
+
+// Mode is the current mode.
+func (p *Port) Mode() Mode {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mode
+}
+
+// InFlight is the number of slots taken: messages sent and not yet reaped.
+func (p *Port) InFlight() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.inflight
+}
+
+// Replies is the number of completed messages waiting to be reaped.
+func (p *Port) Replies() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.replies
+}
+
+// Full reports whether every slot is taken.
+func (p *Port) Full() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.inflight == p.cap
+}
+
+// Outstanding is the number of messages not on the free list: zero once
+// everything sent has been reaped, which is how a test sees a leak.
+func (p *Port) Outstanding() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.allocated - p.nfree
+}
+
+// Cap is the cap, or Unlimited.
+func (p *Port) Cap() int { return p.cap }
+
+// Low is the low-water mark in use.
+func (p *Port) Low() int { return p.low }
+
+// Policy is the port's policy.
+func (p *Port) Policy() Policy { return p.policy }
+
+// Stats returns the counters.
+func (p *Port) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
+}
+
+// AllocatedBytes is the memory held by the port's message slabs.
+func (p *Port) AllocatedBytes() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.allocated * MsgSize
+}
+
+// NoteCancel records a cancel that the kernel completed. The kernel calls
+// it as it completes the cancel message, after completing the target's
+// messages it held.
+func (p *Port) NoteCancel(thread int32, hit bool) {
+	p.mu.Lock()
+	p.cancels = append(p.cancels, CancelNote{Thread: thread, Hit: hit})
+	p.mu.Unlock()
+}
+
+// TakeCancels appends the noted cancels to dst, oldest first, and forgets
+// them.
+func (p *Port) TakeCancels(dst []CancelNote) []CancelNote {
+	p.mu.Lock()
+	dst = append(dst, p.cancels...)
+	p.cancels = p.cancels[:0]
+	p.mu.Unlock()
+	return dst
+}
+
+// IsCompleted reports whether m has been completed and waits to be reaped.
+func (p *Port) IsCompleted(m *Msg) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return m.port == p && m.state == stCompleted
+}

@@ -1,0 +1,260 @@
+package port_test
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"sysmsg/impl/port"
+	"sysmsg/impl/run"
+	"sysmsg/model"
+)
+
+func newPort(t testing.TB, c port.Config) *port.Port {
+	t.Helper()
+	p, err := port.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func acquire(t testing.TB, p *port.Port) *port.Msg {
+	t.Helper()
+	m, mode := p.Acquire()
+	if m == nil {
+		t.Fatalf("no slot (mode %v, %d in flight)", mode, p.InFlight())
+	}
+	return m
+}
+
+// slotFreedOnlyOnReap reports what goes wrong, if anything, when a
+// completed message's slot is wanted before its reap.
+func slotFreedOnlyOnReap(p *port.Port) string {
+	a, _ := p.Acquire()
+	p.Acquire()
+	p.Complete(a)
+	if m, _ := p.Acquire(); m != nil {
+		return "a slot was free after a completion, before the reap"
+	}
+	if n := p.InFlight(); n != 2 {
+		return "in flight changed at the completion"
+	}
+	if _, ok := p.Reap(); !ok {
+		return "no reply to reap"
+	}
+	if m, _ := p.Acquire(); m == nil {
+		return "no slot after the reap"
+	}
+	return ""
+}
+
+func TestSlotFreedOnlyOnReap(t *testing.T) {
+	if msg := slotFreedOnlyOnReap(newPort(t, port.Config{Cap: 2, Policy: port.Block})); msg != "" {
+		t.Error(msg)
+	}
+}
+
+// TestSeededBugSlotFreedAtCompletionIsCaught: with the slot freed at
+// completion, the unit check above fails, and so does the safety check of
+// simulated runs of the built-ins.
+func TestSeededBugSlotFreedAtCompletionIsCaught(t *testing.T) {
+	port.SetBugFreeAtCompletion(true)
+	defer port.SetBugFreeAtCompletion(false)
+	if msg := slotFreedOnlyOnReap(newPort(t, port.Config{Cap: 2, Policy: port.Block})); msg == "" {
+		t.Error("the unit check missed the seeded bug")
+	}
+	if !caughtInSim(t, port.Block, 2) {
+		t.Error("no simulated run's safety check caught the seeded bug")
+	}
+}
+
+// TestSeededBugNoHysteresisIsCaught: leaving polling at the first reap is
+// caught by the hysteresis check of simulated runs.
+func TestSeededBugNoHysteresisIsCaught(t *testing.T) {
+	port.SetBugNoHysteresis(true)
+	defer port.SetBugNoHysteresis(false)
+	if !caughtInSim(t, port.Poll, 3) {
+		t.Error("no simulated run's safety check caught the seeded bug")
+	}
+}
+
+func caughtInSim(t *testing.T, pol port.Policy, c int) bool {
+	for _, name := range model.BuiltinNames() {
+		src, err := model.Builtin(name, model.Params{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := model.Parse(name, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seed := range uint64(20) {
+			r, err := run.Sim(w, run.Options{Cap: c, Policy: pol, Seed: seed, Record: true})
+			if r == nil {
+				t.Fatal(err)
+			}
+			if errs := run.Check(r); len(errs) > 0 {
+				t.Logf("caught on %s seed %d: %s", name, seed, errs[0])
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestPollingModeAtCapUntilLow(t *testing.T) {
+	ups := 0
+	p := newPort(t, port.Config{Cap: 3, Low: -1, Policy: port.Poll, Upcall: func() { ups++ }})
+	if p.Low() != 1 {
+		t.Fatalf("default low at cap 3 is %d, want 1", p.Low())
+	}
+	var ms []*port.Msg
+	for i := range 3 {
+		if p.Mode() != port.Messaging {
+			t.Fatalf("polling before the cap, at %d in flight", i)
+		}
+		ms = append(ms, acquire(t, p))
+	}
+	if p.Mode() != port.Polling {
+		t.Fatalf("mode %v at the cap, want polling", p.Mode())
+	}
+	if m, mode := p.Acquire(); m != nil || mode != port.Polling {
+		t.Fatalf("a send in polling mode: %v %v", m, mode)
+	}
+	for _, m := range ms {
+		p.Complete(m)
+	}
+	p.Reap()
+	if p.Mode() != port.Polling || ups != 0 {
+		t.Fatalf("left polling at 2 in flight, above low 1 (mode %v, upcalls %d)", p.Mode(), ups)
+	}
+	p.Reap()
+	if p.Mode() != port.Messaging || ups != 1 {
+		t.Fatalf("still %v at 1 in flight (upcalls %d), want messaging after one upcall", p.Mode(), ups)
+	}
+	if s := p.Stats(); s.ModeChanges != 2 || s.CapHits != 1 || s.MaxInFlight != 3 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestStopAndBlockAtCap(t *testing.T) {
+	p := newPort(t, port.Config{Cap: 2, Low: -1, Policy: port.Stop})
+	a, b := acquire(t, p), acquire(t, p)
+	if p.Mode() != port.Stopped {
+		t.Fatalf("stop: mode %v at the cap", p.Mode())
+	}
+	p.Complete(a)
+	p.Complete(b)
+	p.Reap()
+	if p.Mode() != port.Stopped {
+		t.Fatal("stop: resumed above low 0")
+	}
+	p.Reap()
+	if p.Mode() != port.Messaging {
+		t.Fatal("stop: not resumed at low")
+	}
+
+	q := newPort(t, port.Config{Cap: 1, Low: -1, Policy: port.Block})
+	m := acquire(t, q)
+	if x, mode := q.Acquire(); x != nil || mode != port.Messaging {
+		t.Fatalf("block: a second slot at cap 1 (%v, mode %v)", x, mode)
+	}
+	q.Complete(m)
+	q.Reap()
+	acquire(t, q)
+}
+
+func TestPollNoHystLowIsCapMinusOne(t *testing.T) {
+	p := newPort(t, port.Config{Cap: 4, Low: 0, Policy: port.PollNoHyst})
+	if p.Low() != 3 {
+		t.Fatalf("low %d, want 3", p.Low())
+	}
+}
+
+func TestUnlimitedNeverPolls(t *testing.T) {
+	p := newPort(t, port.Config{Cap: port.Unlimited, Low: -1, Policy: port.Poll})
+	for range 5000 {
+		acquire(t, p)
+	}
+	if p.Mode() != port.Messaging || p.Stats().CapHits != 0 {
+		t.Fatal("an unlimited cap was reached")
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	for _, c := range []port.Config{
+		{Cap: 0},
+		{Cap: -2},
+		{Cap: 2, Low: 2},
+		{Cap: 1, Low: 1, Policy: port.Poll},
+		{Cap: 2, Policy: port.Policy(9)},
+	} {
+		if _, err := port.New(c); !errors.Is(err, port.ErrConfig) {
+			t.Errorf("%+v: error %v, want ErrConfig", c, err)
+		}
+	}
+	if _, err := port.ParsePolicy("spin"); err == nil || !strings.Contains(err.Error(), "spin") {
+		t.Errorf("ParsePolicy(spin): %v", err)
+	}
+	for _, pol := range port.Policies() {
+		if got, err := port.ParsePolicy(pol.String()); err != nil || got != pol {
+			t.Errorf("ParsePolicy(%v) = %v, %v", pol, got, err)
+		}
+	}
+}
+
+func TestCompletedTwicePanics(t *testing.T) {
+	p := newPort(t, port.Config{Cap: 2, Policy: port.Poll})
+	m := acquire(t, p)
+	p.Complete(m)
+	defer func() {
+		if recover() == nil {
+			t.Error("a second completion was accepted")
+		}
+	}()
+	p.Complete(m)
+}
+
+// TestConcurrentCompletions: kernel goroutines complete while the owner
+// sends and reaps; every message is reaped once and nothing leaks. Run it
+// with -race.
+func TestConcurrentCompletions(t *testing.T) {
+	const n, workers = 20000, 4
+	p := newPort(t, port.Config{Cap: 64, Low: -1, Policy: port.Poll})
+	work := make(chan *port.Msg, 64)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for m := range work {
+				m.Res = int64(m.Seq)
+				p.Complete(m)
+			}
+		})
+	}
+	seen := make(map[uint64]bool)
+	sent := 0
+	for len(seen) < n {
+		if sent < n {
+			if m, _ := p.Acquire(); m != nil {
+				sent++
+				work <- m
+				continue
+			}
+		}
+		if r, ok := p.Reap(); ok {
+			if seen[r.Seq] || r.Res != int64(r.Seq) {
+				t.Fatalf("reply %d: seen %v, res %d", r.Seq, seen[r.Seq], r.Res)
+			}
+			seen[r.Seq] = true
+		} else {
+			<-p.Notify()
+		}
+	}
+	close(work)
+	wg.Wait()
+	if p.InFlight() != 0 || p.Outstanding() != 0 {
+		t.Fatalf("after the run: %d in flight, %d outstanding", p.InFlight(), p.Outstanding())
+	}
+}

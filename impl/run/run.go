@@ -1,0 +1,226 @@
+package run
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"sysmsg/impl/port"
+	"sysmsg/impl/sched"
+	"sysmsg/model"
+)
+
+// ErrRun is wrapped by the errors of a run that could not start: a bad
+// configuration for the workload.
+var ErrRun = errors.New("run: bad configuration")
+
+// Options configure a run.
+type Options struct {
+	// Cap, when not 0, replaces every process's cap (≥ 1, or
+	// model.Unlimited).
+	Cap int
+	// Low replaces every process's low-water mark when HasLow is set;
+	// otherwise the workload's, or the default ⌊(cap−1)/2⌋.
+	Low    int
+	HasLow bool
+	Policy port.Policy
+
+	// Seed picks the simulated schedule when Chooser is nil.
+	Seed uint64
+	// Chooser picks the simulated schedule; nil is sim.Random(Seed).
+	Chooser Chooser
+	// MaxSteps bounds a simulated run; 0 is 1,000,000.
+	MaxSteps int
+	// Record keeps the event log in Result.Log, for [Check].
+	Record bool
+
+	// StuckAfter is the host back end's watchdog; 0 is 2 seconds.
+	StuckAfter time.Duration
+	// TCP makes the host back end's conns loopback TCP connections instead
+	// of socket pairs.
+	TCP bool
+
+	_ struct{}
+}
+
+// Proc is one process's configuration and counters after a run.
+type Proc struct {
+	Name   string
+	Cap    int
+	Low    int
+	Policy port.Policy
+	Stats  sched.Stats
+}
+
+// Result is how a run ended.
+type Result struct {
+	Title    string
+	Backend  string
+	Finished bool
+	// Stuck: the run could not go on; Reason says why and Dump shows it.
+	Stuck  bool
+	Reason string
+	Dump   string
+	// Steps is the number of simulated moves; Elapsed the host run's time.
+	Steps   int
+	Elapsed time.Duration
+	Procs   []Proc
+	// Log is the event log, when Options.Record is set (simulated runs).
+	Log []sched.Event
+}
+
+// Totals sums the processes' counters.
+func (r *Result) Totals() sched.Stats {
+	var t sched.Stats
+	for _, p := range r.Procs {
+		t.Sends += p.Stats.Sends
+		t.Completions += p.Stats.Completions
+		t.Reaps += p.Stats.Reaps
+		t.ModeChanges += p.Stats.ModeChanges
+		t.CapHits += p.Stats.CapHits
+		t.MaxInFlight = max(t.MaxInFlight, p.Stats.MaxInFlight)
+		t.Polls += p.Stats.Polls
+		t.WouldBlocks += p.Stats.WouldBlocks
+		t.Steps += p.Stats.Steps
+	}
+	return t
+}
+
+// Summary is the report sysmsg run prints. A simulated run's has no wall
+// time, so that the same seed prints the same text.
+func (r *Result) Summary() string {
+	var b strings.Builder
+	verdict := "finished"
+	if r.Stuck {
+		verdict = "STUCK: " + r.Reason
+	}
+	fmt.Fprintf(&b, "%s — %s\n", r.Title, verdict)
+	if r.Backend == "sim" {
+		fmt.Fprintf(&b, "  time          %d steps (simulated)\n", r.Steps)
+	} else {
+		fmt.Fprintf(&b, "  time          %v\n", r.Elapsed.Round(time.Microsecond))
+	}
+	t := r.Totals()
+	fmt.Fprintf(&b, "  replies       %d\n", t.Reaps)
+	fmt.Fprintf(&b, "  polls         %d (%d would block)\n", t.Polls, t.WouldBlocks)
+	fmt.Fprintf(&b, "  mode changes  %d\n", t.ModeChanges)
+	for _, p := range r.Procs {
+		fmt.Fprintf(&b, "  process %s: policy %s, cap %s, low %d: sends %d, replies %d, polls %d, mode changes %d, cap reached %d times, max in flight %d\n",
+			p.Name, p.Policy, capText(p.Cap), p.Low, p.Stats.Sends, p.Stats.Reaps, p.Stats.Polls,
+			p.Stats.ModeChanges, p.Stats.CapHits, p.Stats.MaxInFlight)
+	}
+	if r.Stuck {
+		b.WriteString(r.Dump)
+	}
+	return b.String()
+}
+
+func capText(c int) string {
+	if c == model.Unlimited {
+		return "unlimited"
+	}
+	return fmt.Sprint(c)
+}
+
+// portConfig is process p's port under o.
+func portConfig(w *model.Workload, p int, o Options) (port.Config, error) {
+	proc := w.Processes[p]
+	c := port.Config{Cap: proc.Cap, Low: proc.Low, Policy: o.Policy}
+	if o.Cap != 0 {
+		c.Cap = o.Cap
+		if !o.HasLow && proc.Low >= c.Cap && c.Cap != model.Unlimited {
+			c.Low = -1 // the file's low does not fit the new cap: take the default
+		}
+	}
+	if o.HasLow {
+		c.Low = o.Low
+	}
+	if c.Cap != model.Unlimited && c.Cap < 1 {
+		return c, fmt.Errorf("%w: process %s: cap %d (want ≥ 1 or unlimited)", ErrRun, proc.Name, c.Cap)
+	}
+	if low := c.EffectiveLow(); c.Cap != model.Unlimited && (low < 0 || low >= c.Cap) {
+		return c, fmt.Errorf("%w: process %s: low %d (want 0 ≤ low < cap %d)", ErrRun, proc.Name, low, c.Cap)
+	}
+	return c, nil
+}
+
+// fds are an object's file descriptors on a back end.
+type fds struct {
+	kind     model.ObjectKind
+	r, w     int // a pipe's ends
+	local    int // a conn's process end
+	remote   int // a conn's peer end
+	queue    *sched.Queue[int]
+	capacity int
+}
+
+// threadFD is the fd a thread's operation uses, and whether a close is a
+// shutdown (a conn's outbound side).
+func (f *fds) threadFD(k model.OpKind) (fd int, shutdown bool) {
+	if f.kind == model.Conn {
+		return f.local, k == model.Close
+	}
+	if k == model.Read {
+		return f.r, false
+	}
+	return f.w, false // write, and close: a thread's close closes the pipe
+}
+
+// peerFD is the fd a peer's operation uses.
+func (f *fds) peerFD(k model.OpKind) (fd int, shutdown bool) {
+	if f.kind == model.Conn {
+		return f.remote, k == model.Close
+	}
+	if k == model.Recv {
+		return f.r, false
+	}
+	return f.w, false
+}
+
+// program is a workload thread as a user thread: its operations as system
+// calls and queue operations. Results are not needed: a workload says
+// what is done, not what comes back.
+func program(th model.Thread, objs []fds, threads []*sched.Thread) func(*sched.Thread) {
+	return func(t *sched.Thread) {
+		bufs := make([]byte, len(th.Ops)) // one byte each: an item
+		for i, op := range th.Ops {
+			buf := bufs[i : i+1 : i+1]
+			switch op.Kind {
+			case model.Read, model.Write, model.Close:
+				fd, shut := objs[op.Object].threadFD(op.Kind)
+				switch {
+				case op.Async && op.Kind == model.Read:
+					t.Submit(port.OpRead, fd, buf)
+				case op.Async:
+					buf[0] = 'x'
+					t.Submit(port.OpWrite, fd, buf)
+				case op.Kind == model.Read:
+					_, _ = t.Read(fd, buf)
+				case op.Kind == model.Write:
+					buf[0] = 'x'
+					_, _ = t.Write(fd, buf)
+				case shut:
+					_ = t.Shutdown(fd)
+				default:
+					_ = t.Close(fd)
+				}
+			case model.Cancel:
+				_ = t.Cancel(threads[op.Target])
+			case model.Push:
+				objs[op.Object].queue.Push(t, i)
+			case model.Pop:
+				objs[op.Object].queue.Pop(t)
+			case model.Wait:
+				t.Wait()
+			}
+		}
+	}
+}
+
+func describeOp(op model.Op, w *model.Workload) string {
+	if op.Object >= 0 {
+		return op.Kind.String() + " " + w.Objects[op.Object].Name
+	}
+	return op.Kind.String()
+}
