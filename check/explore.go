@@ -588,6 +588,10 @@ func (e *explorer[S, A]) explain(s S) []string {
 
 func (e *explorer[S, A]) finish(depth int) (*Result[S, A], error) {
 	if e.opt.Livelock {
+		if e.opt.Progress != nil {
+			e.showProgress(depth, time.Now())
+			fmt.Fprintf(e.opt.Progress, "\n%d states explored; checking for livelock ...", e.st.count)
+		}
 		if v := e.livelock(); v != nil {
 			return &Result[S, A]{Verdict: Violated, Violation: v, Sometimes: e.reaches(), Stats: e.stats(depth)}, nil
 		}
