@@ -16,7 +16,29 @@ const (
 	GuardCap       = "the cap is reached"
 	GuardPolling   = "polling mode is entered"
 	GuardStopped   = "the scheduler stops at the cap"
+	GuardLeft      = "polling mode is left"
+	GuardResumed   = "the upcall resumes issuing"
 )
+
+// ActionGuard is a guard read off the search's firing counts rather than a
+// state: it holds when its action kind fired at least once.
+type ActionGuard struct {
+	Name string
+	Kind string // as in Kinds
+}
+
+// ActionGuards returns the guards that are events, not states: leaving
+// polling mode, the upcall after a stop.
+func (m *Model) ActionGuards() []ActionGuard {
+	var out []ActionGuard
+	if m.kindIndex[ReapLeavePolling] >= 0 {
+		out = append(out, ActionGuard{GuardLeft, ReapLeavePolling.String()})
+	}
+	if m.kindIndex[ReapResume] >= 0 {
+		out = append(out, ActionGuard{GuardResumed, ReapResume.String()})
+	}
+	return out
+}
 
 // Properties returns the safety properties and the sometimes-guards of
 // docs/model.md. Deadlock and livelock freedom are checked by the explorer

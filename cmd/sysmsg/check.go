@@ -302,11 +302,30 @@ func printReport(w io.Writer, m *model.Model, res *result, tr *traces.Trace) {
 			fmt.Fprintf(w, "  guard: %s: NEVER — the verdict may hold only because this never happened\n", g.Name)
 		}
 	}
+	if res.Verdict != check.Violated {
+		for _, g := range m.ActionGuards() {
+			if n := fired(res, g.Kind); n > 0 {
+				fmt.Fprintf(w, "  guard: %s: yes, on %d transitions\n", g.Name, n)
+			} else {
+				fmt.Fprintf(w, "  guard: %s: NEVER\n", g.Name)
+			}
+		}
+	}
 	if res.Verdict == check.OK {
 		if nf := st.NeverFired(); len(nf) > 0 {
 			fmt.Fprintf(w, "  never fired: %s\n", strings.Join(nf, "; "))
 		}
 	}
+}
+
+// fired returns how often the action kind named kind fired.
+func fired(res *result, kind string) uint64 {
+	for _, k := range res.Stats.Fired {
+		if k.Kind == kind {
+			return k.Count
+		}
+	}
+	return 0
 }
 
 // report is the --json object.
@@ -353,6 +372,9 @@ func newReport(m *model.Model, res *result, tr *traces.Trace) report {
 	}
 	for _, g := range res.Sometimes {
 		r.Guards[g.Name] = g.Reached
+	}
+	for _, g := range m.ActionGuards() {
+		r.Guards[g.Name] = fired(res, g.Kind) > 0
 	}
 	for _, k := range st.Fired {
 		r.Fired[k.Kind] = k.Count

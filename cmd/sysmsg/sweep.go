@@ -142,6 +142,11 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 							x.Vacuous = append(x.Vacuous, "never: "+g.Name)
 						}
 					}
+					for _, g := range m.ActionGuards() {
+						if res.Verdict == check.OK && fired(res, g.Kind) == 0 {
+							x.Vacuous = append(x.Vacuous, "never: "+g.Name)
+						}
+					}
 					if nf := res.Stats.NeverFired(); res.Verdict == check.OK && len(nf) > 0 {
 						x.Vacuous = append(x.Vacuous, "never fired: "+strings.Join(nf, ", "))
 					}
