@@ -85,8 +85,30 @@ func (m *Model) Encode(dst []byte, s State) []byte {
 	for _, pc := range s.PeerPC {
 		dst = binary.AppendUvarint(dst, uint64(pc))
 	}
-	dst = append(dst, s.Items...)
-	dst = append(dst, s.Closed...)
+	// Only a conn uses side 1, and only pipes and conns can be closed: the
+	// encoding leaves out what is always zero, and packs the closed bits.
+	for o, obj := range m.w.Objects {
+		dst = append(dst, s.Items[2*o])
+		if obj.Kind == Conn {
+			dst = append(dst, s.Items[2*o+1])
+		}
+	}
+	var bits byte
+	nbits := 0
+	for o, obj := range m.w.Objects {
+		if obj.Kind == Queue {
+			continue
+		}
+		bits |= (s.Closed[o] & 3) << (nbits % 8)
+		nbits += 2
+		if nbits%8 == 0 {
+			dst = append(dst, bits)
+			bits = 0
+		}
+	}
+	if nbits%8 != 0 {
+		dst = append(dst, bits)
+	}
 	dst = append(dst, s.Mode...)
 	if m.async {
 		dst = append(dst, s.Ready...)
@@ -117,8 +139,26 @@ func (m *Model) Decode(b []byte) State {
 	for i := range s.PeerPC {
 		s.PeerPC[i] = uv()
 	}
-	b = b[copy(s.Items, b):]
-	b = b[copy(s.Closed, b):]
+	for o, obj := range m.w.Objects {
+		s.Items[2*o], b = b[0], b[1:]
+		if obj.Kind == Conn {
+			s.Items[2*o+1], b = b[0], b[1:]
+		}
+	}
+	nbits := 0
+	for o, obj := range m.w.Objects {
+		if obj.Kind == Queue {
+			continue
+		}
+		s.Closed[o] = b[0] >> (nbits % 8) & 3
+		nbits += 2
+		if nbits%8 == 0 {
+			b = b[1:]
+		}
+	}
+	if nbits%8 != 0 {
+		b = b[1:]
+	}
 	b = b[copy(s.Mode, b):]
 	if m.async {
 		b = b[copy(s.Ready, b):]

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -121,8 +122,31 @@ func (b *boundFlags) options() (check.Options, error) {
 			return opt, fmt.Errorf("-memory: %v", err)
 		}
 		opt.MemoryLimit = n
+	} else if total := physicalMemory(); total > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		// No bound asked for: still tell the runtime how much there is, so
+		// that a large search collects garbage harder as it nears the
+		// machine's memory instead of doubling its heap past it. The
+		// stored states hold no pointers, so collecting costs little.
+		debug.SetMemoryLimit(int64(total / 10 * 9))
 	}
 	return opt, nil
+}
+
+// physicalMemory returns the machine's memory in bytes, or 0 if unknown.
+func physicalMemory() uint64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, err := strconv.ParseUint(f[1], 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
 
 func parseBytes(s string) (uint64, error) {
