@@ -588,6 +588,12 @@ func (e *explorer[S, A]) explain(s S) []string {
 
 func (e *explorer[S, A]) finish(depth int) (*Result[S, A], error) {
 	if e.opt.Livelock {
+		if lim := e.opt.MemoryLimit; lim > 0 {
+			metrics.Read(e.sample)
+			if need := uint64(e.st.count) * livelockBytes; e.sample[0].Value.Uint64()+need > lim {
+				return e.incomplete(depth, fmt.Sprintf("memory bound of %d bytes: no room for the livelock check's %d bytes", lim, need)), nil
+			}
+		}
 		if e.opt.Progress != nil {
 			e.showProgress(depth, time.Now())
 			fmt.Fprintf(e.opt.Progress, "\n%d states explored; checking for livelock ...", e.st.count)

@@ -13,6 +13,11 @@ package check
 // pass. It runs without recursion: a model may have millions of states in
 // one chain.
 
+// livelockBytes is what the livelock pass allocates per state: the
+// component, index and low-link arrays, and at worst a stack entry and a
+// call frame.
+const livelockBytes = 4 + 4 + 4 + 4 + 16
+
 func (e *explorer[S, A]) livelock() *Violation[S, A] {
 	n := e.st.count
 	comp := make([]uint32, n) // component id + 1; 0 while unassigned

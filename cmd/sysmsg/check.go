@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -107,7 +106,7 @@ func (b *boundFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&b.maxStates, "max-states", 0, "stop after this many distinct states (0: no bound)")
 	fs.IntVar(&b.maxDepth, "max-depth", 0, "stop at this depth (0: no bound)")
 	fs.DurationVar(&b.timeout, "timeout", 0, "stop after this long, e.g. 10m (0: no limit)")
-	fs.StringVar(&b.memory, "memory", "", "stop when the heap exceeds this, e.g. 8GiB (default: no limit)")
+	fs.StringVar(&b.memory, "memory", "", "stop when the heap exceeds this, e.g. 8GiB (default: 4/5 of the machine's memory)")
 	fs.IntVar(&b.workers, "workers", 0, "goroutines expanding states (0: one per core)")
 }
 
@@ -122,12 +121,12 @@ func (b *boundFlags) options() (check.Options, error) {
 			return opt, fmt.Errorf("-memory: %v", err)
 		}
 		opt.MemoryLimit = n
-	} else if total := physicalMemory(); total > 0 && os.Getenv("GOMEMLIMIT") == "" {
-		// No bound asked for: still tell the runtime how much there is, so
-		// that a large search collects garbage harder as it nears the
-		// machine's memory instead of doubling its heap past it. The
-		// stored states hold no pointers, so collecting costs little.
-		debug.SetMemoryLimit(int64(total / 10 * 9))
+	} else if total := physicalMemory(); total > 0 {
+		// No bound asked for: stop at four fifths of the machine, with the
+		// figures so far, rather than be killed by the kernel. The same
+		// figure is the runtime's soft limit, so that the collector works
+		// harder as the heap nears it.
+		opt.MemoryLimit = total / 5 * 4
 	}
 	return opt, nil
 }
