@@ -33,8 +33,8 @@ func (f *implFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.policy, "policy", "poll", "policy at the cap: block, stop, poll or poll-nohyst")
 }
 
-// parse checks the flags; cap 0 means "not given".
-func (f *implFlags) parse() (capacity int, pol port.Policy, err error) {
+// parse checks the flags, with caps up to maxCap; cap 0 means "not given".
+func (f *implFlags) parse(maxCap int) (capacity int, pol port.Policy, err error) {
 	pol, err = port.ParsePolicy(f.policy)
 	if err != nil {
 		return 0, 0, fmt.Errorf("--policy: %w", err)
@@ -45,8 +45,8 @@ func (f *implFlags) parse() (capacity int, pol port.Policy, err error) {
 		capacity = model.Unlimited
 	default:
 		capacity, err = strconv.Atoi(f.cap)
-		if err != nil || capacity < 1 || capacity > model.MaxCapacity {
-			return 0, 0, fmt.Errorf("--cap %q: want a number 1..%d or unlimited", f.cap, model.MaxCapacity)
+		if err != nil || capacity < 1 || capacity > maxCap {
+			return 0, 0, fmt.Errorf("--cap %q: want a number 1..%d or unlimited", f.cap, maxCap)
 		}
 	}
 	if f.low < -1 || capacity > 0 && f.low >= capacity {
@@ -104,7 +104,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sysmsg run: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	capacity, pol, err := f.parse()
+	capacity, pol, err := f.parse(model.MaxCapacity)
 	if err != nil {
 		fmt.Fprintf(stderr, "sysmsg run: %v\n", err)
 		return exitUsage

@@ -334,7 +334,9 @@ type RunOptions struct {
 	StuckAfter time.Duration
 	// Finite makes any unfinished thread count as stuck (a workload that
 	// should end). Otherwise (a server, idle between clients) only threads
-	// held by the cap count: waiting for a slot, stopped, or polling.
+	// held by the cap count: waiting for a slot, or stopped. Pollers do
+	// not: an idle server in polling mode spins without progress, and
+	// cannot be told from a livelocked one by the clock.
 	Finite bool
 	// Stop makes Run return ErrStopped when it closes.
 	Stop <-chan struct{}
@@ -429,7 +431,7 @@ func (s *Scheduler) stuck(finite bool) bool {
 		return !s.Finished()
 	}
 	for _, t := range s.threads {
-		if t != nil && (t.state == WaitSlot || t.state == Stopped || t.state == Polling) {
+		if t != nil && (t.state == WaitSlot || t.state == Stopped) {
 			return true
 		}
 	}
