@@ -50,7 +50,7 @@ func (s *Scheduler) Dump() Dump {
 		if t == nil {
 			continue
 		}
-		d.Threads = append(d.Threads, ThreadDump{ID: t.id, Name: t.name, State: t.state, Doing: t.doing,
+		d.Threads = append(d.Threads, ThreadDump{ID: t.id, Name: t.name, State: t.state, Doing: t.Doing(),
 			Cancelled: t.cancelled, Outstanding: t.outstanding})
 		for _, m := range t.msgs {
 			sd := SlotDump{Seq: m.Seq, Thread: t.name, Op: s.describeMsg(m), Completed: p.IsCompleted(m)}

@@ -9,11 +9,13 @@ type Queue[T any] struct {
 	head, n int
 	pushers []*Thread
 	poppers []*Thread
+
+	pushing, popping string // for dumps, made once
 }
 
 // NewQueue makes a queue that holds up to capacity items (at least 1).
 func NewQueue[T any](name string, capacity int) *Queue[T] {
-	return &Queue[T]{name: name, buf: make([]T, max(capacity, 1))}
+	return &Queue[T]{name: name, buf: make([]T, max(capacity, 1)), pushing: "push " + name, popping: "pop " + name}
 }
 
 // Len is the number of items queued.
@@ -21,7 +23,7 @@ func (q *Queue[T]) Len() int { return q.n }
 
 // Push appends v, waiting while the queue is full. t is the running thread.
 func (q *Queue[T]) Push(t *Thread, v T) {
-	t.doing = "push " + q.name
+	t.doing = q.pushing
 	for q.n == len(q.buf) {
 		q.pushers = append(q.pushers, t)
 		t.park(UserWait)
@@ -36,7 +38,7 @@ func (q *Queue[T]) Push(t *Thread, v T) {
 // Pop takes the oldest item, waiting while the queue is empty. t is the
 // running thread.
 func (q *Queue[T]) Pop(t *Thread) T {
-	t.doing = "pop " + q.name
+	t.doing = q.popping
 	for q.n == 0 {
 		q.poppers = append(q.poppers, t)
 		t.park(UserWait)

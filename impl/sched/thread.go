@@ -55,7 +55,11 @@ type Thread struct {
 	wake  chan struct{}
 	state State
 
-	doing         string      // the operation it is in, for dumps
+	doing         string // the userland operation it is in, for dumps
+	inCall        bool   // in a system call: callOp on callFD (or callTarget)
+	callOp        port.Op
+	callFD        int
+	callTarget    *Thread
 	cancelled     bool        // its next system call returns ECANCELED
 	outstanding   int         // messages sent and not reaped
 	msgs          []*port.Msg // those of them the kernel may still hold
@@ -141,8 +145,10 @@ func (t *Thread) forget(seq uint64) {
 // returns 0 once sent, attempted or kept, its result going to Wait.
 func (t *Thread) call(op port.Op, fd int, buf []byte, arg int64, async bool, target *Thread) int64 {
 	s := t.s
-	t.doing = s.describeOp(op, fd, target)
-	defer func() { t.doing = "" }()
+	// The description for dumps is made only when a dump asks: formatting
+	// it here would allocate on every call.
+	t.inCall, t.callOp, t.callFD, t.callTarget = true, op, fd, target
+	defer t.endCall()
 	for {
 		s.sync()
 		if t.cancelled {
@@ -218,6 +224,16 @@ func (t *Thread) call(op port.Op, fd int, buf []byte, arg int64, async bool, tar
 			t.park(Polling)
 		}
 	}
+}
+
+func (t *Thread) endCall() { t.inCall, t.callTarget = false, nil }
+
+// Doing describes the operation the thread is in, for dumps.
+func (t *Thread) Doing() string {
+	if t.inCall {
+		return t.s.describeOp(t.callOp, t.callFD, t.callTarget)
+	}
+	return t.doing
 }
 
 // cancelNow is the effect of a cancel attempted in polling mode, done at
