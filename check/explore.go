@@ -44,6 +44,9 @@ type Options struct {
 	_ struct{}
 }
 
+// ErrModelPanic is returned when the model panics during the search.
+var ErrModelPanic = errors.New("check: the model panicked")
+
 // ErrTooManyActions is returned when a state has more enabled actions than a
 // trace step can index.
 var ErrTooManyActions = errors.New("check: more than 65535 enabled actions in one state")
@@ -362,6 +365,14 @@ func (e *explorer[S, A]) expandWindow(first, lo, hi uint32, nb int, expand bool,
 }
 
 func (e *explorer[S, A]) expandBlock(lo, hi uint32, expand bool, blockOff []uint64, o *blockOut, sc *scratch[A]) {
+	id := lo
+	defer func() {
+		// A model that panics is a bug in the model; say where, as an
+		// error, rather than crash the program that runs the search.
+		if r := recover(); r != nil {
+			o.err = fmt.Errorf("%w: expanding state %d: %v", ErrModelPanic, id, r)
+		}
+	}()
 	o.first = lo &^ (blockSize - 1)
 	o.cands = o.cands[:0]
 	o.keys = o.keys[:0]
@@ -381,7 +392,7 @@ func (e *explorer[S, A]) expandBlock(lo, hi uint32, expand bool, blockOff []uint
 	for range lo % blockSize {
 		off = e.st.next(off)
 	}
-	for id := lo; id < hi; id++ {
+	for ; id < hi; id++ {
 		_, key := e.st.entry(off)
 		off = e.st.next(off)
 		s := e.m.Decode(key)

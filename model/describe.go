@@ -2,13 +2,14 @@ package model
 
 import (
 	"fmt"
+	"sysmsg/model/workload"
 
 	"sysmsg/check"
 )
 
 // callText renders a thread's system call: "read(c0)", "cancel(ra)".
-func (m *Model) callText(op Op) string {
-	if op.Kind == Cancel {
+func (m *Model) callText(op workload.Op) string {
+	if op.Kind == workload.Cancel {
 		return fmt.Sprintf("cancel(%s)", m.w.Threads[op.Target].Name)
 	}
 	if op.Object < 0 {
@@ -19,7 +20,7 @@ func (m *Model) callText(op Op) string {
 
 // slots renders process p's slots in s: "slots 1/2".
 func (m *Model) slots(s State, p int) string {
-	if m.caps[p] == Unlimited {
+	if m.caps[p] == workload.Unlimited {
 		return fmt.Sprintf("slots %d/unlimited", m.InFlight(s, p))
 	}
 	return fmt.Sprintf("slots %d/%d", m.InFlight(s, p), m.caps[p])
@@ -36,8 +37,8 @@ func (m *Model) Describe(s State, a Action) check.Label {
 		op := pr.Ops[s.PeerPC[a.Who]]
 		obj := w.Objects[op.Object].Name
 		sd := m.side(op.Object, op.Kind, true)
-		text := map[OpKind]string{Send: "sends on " + obj, Recv: "receives from " + obj, Close: "closes " + obj}[op.Kind]
-		if op.Kind == Recv && s.Items[sd] == 0 {
+		text := map[workload.OpKind]string{workload.Send: "sends on " + obj, workload.Recv: "receives from " + obj, workload.Close: "closes " + obj}[op.Kind]
+		if op.Kind == workload.Recv && s.Items[sd] == 0 {
 			text += ": end of file"
 		}
 		return check.Label{Actor: pr.Name, Text: text}
@@ -56,10 +57,10 @@ func (m *Model) Describe(s State, a Action) check.Label {
 		th := w.Threads[g.Thread]
 		op := th.Ops[g.PC]
 		text := fmt.Sprintf("completes %s's %s", th.Name, m.callText(op))
-		if op.Kind == Read && s.Items[m.side(op.Object, Read, false)] == 0 {
+		if op.Kind == workload.Read && s.Items[m.side(op.Object, workload.Read, false)] == 0 {
 			text += ": end of file"
 		}
-		if op.Kind == Cancel {
+		if op.Kind == workload.Cancel {
 			text += ": " + w.Threads[op.Target].Name + " is cancelled"
 		}
 		return check.Label{Actor: "kernel", Text: text + "; reply posted"}
@@ -107,7 +108,7 @@ func (m *Model) Describe(s State, a Action) check.Label {
 		if op.Object >= 0 {
 			obj = w.Objects[op.Object].Name
 		}
-		text = map[OpKind]string{Push: "pushes onto " + obj, Pop: "pops from " + obj, Wait: "collects a submitted call's result"}[op.Kind]
+		text = map[workload.OpKind]string{workload.Push: "pushes onto " + obj, workload.Pop: "pops from " + obj, workload.Wait: "collects a submitted call's result"}[op.Kind]
 	}
 	return check.Label{Actor: th.Name, Text: text}
 }
@@ -126,7 +127,7 @@ func (m *Model) slotsAfter(s State, a Action, p int) string {
 	case ReapResume:
 		out += "  upcall: resumes issuing"
 	case SendCall:
-		if m.caps[p] != Unlimited && m.InFlight(n, p) == m.caps[p] {
+		if m.caps[p] != workload.Unlimited && m.InFlight(n, p) == m.caps[p] {
 			out += "  cap reached"
 		}
 	}
@@ -187,11 +188,11 @@ func (m *Model) Explain(s State) []string {
 		p := th.Process
 		var line string
 		switch {
-		case op.Kind == Push:
+		case op.Kind == workload.Push:
 			line = fmt.Sprintf("waits to push onto %s: full", w.Objects[op.Object].Name)
-		case op.Kind == Pop:
+		case op.Kind == workload.Pop:
 			line = fmt.Sprintf("waits to pop from %s: empty", w.Objects[op.Object].Name)
-		case op.Kind == Wait:
+		case op.Kind == workload.Wait:
 			line = "waits for the result of a submitted call"
 		case !op.Async && msgOf(s, t, pc) >= 0:
 			line = fmt.Sprintf("is parked on its %s", m.callText(op))
@@ -220,7 +221,7 @@ func (m *Model) Explain(s State) []string {
 		switch {
 		case m.peerCan(s, op):
 			out = append(out, fmt.Sprintf("%s can %s %s", pr.Name, op.Kind, obj))
-		case op.Kind == Recv:
+		case op.Kind == workload.Recv:
 			out = append(out, fmt.Sprintf("%s waits to receive from %s: nothing there yet", pr.Name, obj))
 		default:
 			out = append(out, fmt.Sprintf("%s waits to send on %s: full", pr.Name, obj))
@@ -231,16 +232,16 @@ func (m *Model) Explain(s State) []string {
 
 // why says what a system call waits for and, for a read, who would supply
 // the item.
-func (m *Model) why(s State, op Op) string {
+func (m *Model) why(s State, op workload.Op) string {
 	name := m.w.Objects[op.Object].Name
 	switch op.Kind {
-	case Read:
+	case workload.Read:
 		out := name + " has nothing to read"
-		if who := m.supplier(s, m.side(op.Object, Read, false)); who != "" {
+		if who := m.supplier(s, m.side(op.Object, workload.Read, false)); who != "" {
 			out += " (" + who + " later)"
 		}
 		return out
-	case Write:
+	case workload.Write:
 		return name + " is full"
 	}
 	return "nothing"
@@ -251,14 +252,14 @@ func (m *Model) why(s State, op Op) string {
 func (m *Model) supplier(s State, sd int) string {
 	for t, th := range m.w.Threads {
 		for _, op := range th.Ops[min(int(s.PC[t]), len(th.Ops)):] {
-			if op.Kind == Write && m.side(op.Object, Write, false) == sd {
+			if op.Kind == workload.Write && m.side(op.Object, workload.Write, false) == sd {
 				return th.Name + " writes it"
 			}
 		}
 	}
 	for p, pr := range m.w.Peers {
 		for _, op := range pr.Ops[s.PeerPC[p]:] {
-			if op.Kind == Send && m.side(op.Object, Send, true) == sd {
+			if op.Kind == workload.Send && m.side(op.Object, workload.Send, true) == sd {
 				return pr.Name + " sends on it"
 			}
 		}

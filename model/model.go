@@ -1,56 +1,18 @@
 package model
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sysmsg/model/workload"
 
 	"sysmsg/check"
 )
 
-// Policy is what a process's scheduler does when it reaches its cap.
-type Policy int
-
-const (
-	// Block: a thread whose next step is a system call waits for a free slot.
-	Block Policy = iota
-	// Stop: the scheduler issues no system call until an upcall says
-	// in-flight is at most the low-water mark.
-	Stop
-	// Poll: the seed's design, a polling fallback with hysteresis.
-	Poll
-	// PollNoHyst: the polling fallback with the low-water mark at C-1.
-	PollNoHyst
-)
-
-var policyNames = [...]string{Block: "block", Stop: "stop", Poll: "poll", PollNoHyst: "poll-nohyst"}
-
-func (p Policy) String() string { return policyNames[p] }
-
-// Policies lists every policy, in the order tables show them.
-func Policies() []Policy { return []Policy{Block, Stop, Poll, PollNoHyst} }
-
-// ErrPolicy is returned by ParsePolicy for an unknown name.
-var ErrPolicy = errors.New("model: unknown policy")
-
-// ParsePolicy returns the policy with the given name.
-func ParsePolicy(name string) (Policy, error) {
-	for i, n := range policyNames {
-		if n == name {
-			return Policy(i), nil
-		}
-	}
-	return 0, fmt.Errorf("%w %q (want block, stop, poll or poll-nohyst)", ErrPolicy, name)
-}
-
-// polls reports whether the policy falls back to polling.
-func (p Policy) polls() bool { return p == Poll || p == PollNoHyst }
-
 // Config chooses the policy and, for every process, the cap and low-water
 // mark.
 type Config struct {
-	Policy Policy
+	Policy workload.Policy
 	// Cap overrides every process's cap when not 0; Unlimited means no cap.
 	Cap int
 	// Low overrides every process's low-water mark when not negative.
@@ -60,16 +22,12 @@ type Config struct {
 	_      struct{}
 }
 
-// DefaultLow is the low-water mark for cap c when none is given:
-// floor((c-1)/2), so that leaving polling waits for about half the slots.
-func DefaultLow(c int) int { return (c - 1) / 2 }
-
 // Model is the syscall-messaging system of one workload under one
 // configuration, as a model for the explorer. It is immutable and safe for
 // concurrent use.
 type Model struct {
-	w      *Workload
-	policy Policy
+	w      *workload.Workload
+	policy workload.Policy
 	caps   []int // per process; Unlimited for none
 	lows   []int
 	mutant string
@@ -80,10 +38,10 @@ type Model struct {
 }
 
 // New builds the model of w under cfg.
-func New(w *Workload, cfg Config) (*Model, error) {
+func New(w *workload.Workload, cfg Config) (*Model, error) {
 	m := &Model{w: w, policy: cfg.Policy, mutant: cfg.mutant}
-	if cfg.Policy < Block || cfg.Policy > PollNoHyst {
-		return nil, fmt.Errorf("%w %d", ErrPolicy, cfg.Policy)
+	if cfg.Policy < workload.Block || cfg.Policy > workload.PollNoHyst {
+		return nil, fmt.Errorf("%w %d", workload.ErrPolicy, cfg.Policy)
 	}
 	for _, p := range w.Processes {
 		c, l := p.Cap, p.Low
@@ -94,14 +52,14 @@ func New(w *Workload, cfg Config) (*Model, error) {
 			l = cfg.Low
 		}
 		switch {
-		case c == Unlimited:
+		case c == workload.Unlimited:
 			l = 0
-		case c < 1 || c > MaxCapacity:
-			return nil, fmt.Errorf("model: cap %d out of range 1..%d", c, MaxCapacity)
-		case cfg.Policy == PollNoHyst:
+		case c < 1 || c > workload.MaxCapacity:
+			return nil, fmt.Errorf("model: cap %d out of range 1..%d", c, workload.MaxCapacity)
+		case cfg.Policy == workload.PollNoHyst:
 			l = c - 1
 		case l < 0:
-			l = DefaultLow(c)
+			l = workload.DefaultLow(c)
 		case l >= c:
 			return nil, fmt.Errorf("model: low %d must be below cap %d (process %s)", l, c, p.Name)
 		}
@@ -111,7 +69,7 @@ func New(w *Workload, cfg Config) (*Model, error) {
 	for _, t := range w.Threads {
 		for _, op := range t.Ops {
 			m.async = m.async || op.Async
-			m.cancels = m.cancels || op.Kind == Cancel
+			m.cancels = m.cancels || op.Kind == workload.Cancel
 		}
 	}
 	m.buildKinds()
@@ -119,7 +77,7 @@ func New(w *Workload, cfg Config) (*Model, error) {
 }
 
 // Workload returns the workload the model was built from.
-func (m *Model) Workload() *Workload { return m.w }
+func (m *Model) Workload() *workload.Workload { return m.w }
 
 // Cap returns process p's cap (Unlimited for none).
 func (m *Model) Cap(p int) int { return m.caps[p] }
@@ -128,7 +86,7 @@ func (m *Model) Cap(p int) int { return m.caps[p] }
 func (m *Model) Low(p int) int { return m.lows[p] }
 
 // Policy returns the model's policy.
-func (m *Model) Policy() Policy { return m.policy }
+func (m *Model) Policy() workload.Policy { return m.policy }
 
 // ActKind is the kind of an [Action].
 type ActKind uint8
@@ -199,7 +157,7 @@ type Action struct {
 func (m *Model) buildKinds() {
 	capped := false
 	for _, c := range m.caps {
-		capped = capped || c != Unlimited
+		capped = capped || c != workload.Unlimited
 	}
 	usesQueue := false
 	for _, t := range m.w.Threads {
@@ -210,18 +168,18 @@ func (m *Model) buildKinds() {
 	// At cap 1 under a fallback, every send reaches the cap and every reap
 	// leaves it: the plain kinds cannot fire.
 	allOne := !slices.ContainsFunc(m.caps, func(c int) bool { return c != 1 })
-	fallback := m.policy != Block
+	fallback := m.policy != workload.Block
 	for k := range numActKinds {
 		on := true
 		switch k {
 		case SendCall, ReapReply:
 			on = !(allOne && fallback)
 		case SendEnterPolling, PollCall, PollWouldBlock, ReapLeavePolling:
-			on = capped && m.policy.polls()
+			on = capped && m.policy.Polls()
 		case PollDefer, PollRetry, PollRetryWouldBlock:
-			on = capped && m.policy.polls() && m.async
+			on = capped && m.policy.Polls() && m.async
 		case SendStop, ReapResume:
-			on = capped && m.policy == Stop
+			on = capped && m.policy == workload.Stop
 		case CallCancelled:
 			on = m.cancels
 		case UserStep:
@@ -267,12 +225,12 @@ func (m *Model) Terminal(s State) bool {
 
 // side returns the index into State.Items of the channel a thread's (or, with
 // peer set, a peer's) operation on object o touches.
-func (m *Model) side(o int, k OpKind, peer bool) int {
-	if m.w.Objects[o].Kind != Conn {
+func (m *Model) side(o int, k workload.OpKind, peer bool) int {
+	if m.w.Objects[o].Kind != workload.Conn {
 		return 2 * o
 	}
 	// A conn: side 0 carries peer to process, side 1 process to peer.
-	inbound := !peer && k == Read || peer && (k == Send || k == Close)
+	inbound := !peer && k == workload.Read || peer && (k == workload.Send || k == workload.Close)
 	if inbound {
 		return 2 * o
 	}
@@ -283,13 +241,13 @@ func closed(s State, side int) bool { return s.Closed[side/2]&(1<<(side%2)) != 0
 
 // canProceed reports whether thread t's system call op can proceed now: in
 // the kernel, for a message, or as a non-blocking attempt in polling mode.
-func (m *Model) canProceed(s State, op Op) bool {
+func (m *Model) canProceed(s State, op workload.Op) bool {
 	switch op.Kind {
-	case Read:
-		sd := m.side(op.Object, Read, false)
+	case workload.Read:
+		sd := m.side(op.Object, workload.Read, false)
 		return s.Items[sd] > 0 || closed(s, sd)
-	case Write:
-		sd := m.side(op.Object, Write, false)
+	case workload.Write:
+		sd := m.side(op.Object, workload.Write, false)
 		return closed(s, sd) || int(s.Items[sd]) < m.w.Objects[op.Object].Capacity
 	}
 	return true // close and cancel
@@ -297,34 +255,44 @@ func (m *Model) canProceed(s State, op Op) bool {
 
 // perform applies the effect of thread t's system call op, which can
 // proceed, to s (already a clone). It reports end-of-file for a read.
-func (m *Model) perform(s *State, t int, op Op) (eof bool) {
+func (m *Model) perform(s *State, t int, op workload.Op) (eof bool) {
 	switch op.Kind {
-	case Read:
-		sd := m.side(op.Object, Read, false)
+	case workload.Read:
+		sd := m.side(op.Object, workload.Read, false)
 		if s.Items[sd] == 0 {
 			return true
 		}
 		s.Items[sd]--
-	case Write:
-		if sd := m.side(op.Object, Write, false); !closed(*s, sd) {
+	case workload.Write:
+		if sd := m.side(op.Object, workload.Write, false); !closed(*s, sd) {
 			s.Items[sd]++
 		}
-	case Close:
-		sd := m.side(op.Object, Close, false)
+	case workload.Close:
+		sd := m.side(op.Object, workload.Close, false)
 		s.Closed[sd/2] |= 1 << (sd % 2)
-	case Cancel:
+	case workload.Cancel:
 		target := op.Target
 		hit := false
-		for i := range s.Msgs {
-			g := &s.Msgs[i]
-			if int(g.Thread) == target && g.Flags&msgDone == 0 {
+		kept := s.Msgs[:0]
+		for _, g := range s.Msgs {
+			switch {
+			case int(g.Thread) != target || g.Flags&msgDone != 0:
+			case g.Flags&msgPolled != 0:
+				// A kept call holds no slot and has no reply to reap: it
+				// ends here, and "cancelled" is its result for wait.
+				s.Ready[target]++
+				hit = true
+				continue
+			default:
 				g.Flags |= msgDone | msgCancelled
 				if m.mutant == "slot-freed-at-completion" {
 					g.Flags |= msgFreed
 				}
 				hit = true
 			}
+			kept = append(kept, g)
 		}
+		s.Msgs = kept
 		if !hit {
 			s.Cancel[target] = 1
 		}
@@ -347,14 +315,14 @@ func (m *Model) reaperBlocked(s State, p int) bool {
 func (m *Model) waitsForSlot(s State, t int) bool {
 	th := m.w.Threads[t]
 	pc := s.PC[t]
-	if m.policy != Block || int(pc) >= len(th.Ops) || !th.Ops[pc].Kind.Syscall() || s.Cancel[t] != 0 {
+	if m.policy != workload.Block || int(pc) >= len(th.Ops) || !th.Ops[pc].Kind.Syscall() || s.Cancel[t] != 0 {
 		return false
 	}
 	if !th.Ops[pc].Async && msgOf(s, t, pc) >= 0 {
 		return false // parked on its own call
 	}
 	c := m.caps[th.Process]
-	return c != Unlimited && m.InFlight(s, th.Process) >= c
+	return c != workload.Unlimited && m.InFlight(s, th.Process) >= c
 }
 
 // Actions appends the enabled actions of s: each thread's next step, in
@@ -406,14 +374,14 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 
 // threadStep returns the kind of thread t's next step, op, if it can take
 // one.
-func (m *Model) threadStep(s State, t int, op Op) (ActKind, bool) {
+func (m *Model) threadStep(s State, t int, op workload.Op) (ActKind, bool) {
 	p := m.w.Threads[t].Process
 	switch op.Kind {
-	case Push:
+	case workload.Push:
 		return UserStep, int(s.Items[2*op.Object]) < m.w.Objects[op.Object].Capacity
-	case Pop:
+	case workload.Pop:
 		return UserStep, s.Items[2*op.Object] > 0
-	case Wait:
+	case workload.Wait:
 		return UserStep, s.Ready[t] > 0
 	}
 	// A system call.
@@ -439,13 +407,13 @@ func (m *Model) threadStep(s State, t int, op Op) (ActKind, bool) {
 	c := m.caps[p]
 	n := m.InFlight(s, p)
 	switch {
-	case c == Unlimited || n+1 < c:
+	case c == workload.Unlimited || n+1 < c:
 		return SendCall, true
 	case n >= c: // only under block: no free slot
 		return 0, false
-	case m.policy.polls():
+	case m.policy.Polls():
 		return SendEnterPolling, true
-	case m.policy == Stop:
+	case m.policy == workload.Stop:
 		return SendStop, true
 	}
 	return SendCall, true
@@ -469,12 +437,12 @@ func (m *Model) reapKind(s State, p int) ActKind {
 	return ReapResume
 }
 
-func (m *Model) peerCan(s State, op Op) bool {
+func (m *Model) peerCan(s State, op workload.Op) bool {
 	sd := m.side(op.Object, op.Kind, true)
 	switch op.Kind {
-	case Send:
+	case workload.Send:
 		return int(s.Items[sd]) < m.w.Objects[op.Object].Capacity || closed(s, sd)
-	case Recv:
+	case workload.Recv:
 		return s.Items[sd] > 0 || closed(s, sd)
 	}
 	return true
@@ -523,18 +491,22 @@ func (m *Model) Next(s State, a Action) State {
 		t := int(a.Who)
 		op := m.w.Threads[t].Ops[s.PC[t]]
 		switch op.Kind {
-		case Push:
+		case workload.Push:
 			n.Items[2*op.Object]++
-		case Pop:
+		case workload.Pop:
 			n.Items[2*op.Object]--
-		case Wait:
+		case workload.Wait:
 			n.Ready[t]--
 		}
 		n.PC[t]++
 	case CompleteCall:
-		g := &n.Msgs[a.Who]
-		t := int(g.Thread)
-		if m.perform(&n, t, m.w.Threads[t].Ops[g.PC]) {
+		g0 := s.Msgs[a.Who]
+		t := int(g0.Thread)
+		// A cancel may remove kept calls from n.Msgs: find the message
+		// again after performing it.
+		eof := m.perform(&n, t, m.w.Threads[t].Ops[g0.PC])
+		g := &n.Msgs[msgOf(n, t, g0.PC)]
+		if eof {
 			g.Flags |= msgEOF
 		}
 		g.Flags |= msgDone
@@ -563,15 +535,15 @@ func (m *Model) Next(s State, a Action) State {
 		op := pr.Ops[s.PeerPC[a.Who]]
 		sd := m.side(op.Object, op.Kind, true)
 		switch op.Kind {
-		case Send:
+		case workload.Send:
 			if !closed(s, sd) {
 				n.Items[sd]++
 			}
-		case Recv:
+		case workload.Recv:
 			if n.Items[sd] > 0 {
 				n.Items[sd]--
 			}
-		case Close:
+		case workload.Close:
 			n.Closed[sd/2] |= 1 << (sd % 2)
 		}
 		n.PeerPC[a.Who]++
@@ -581,7 +553,7 @@ func (m *Model) Next(s State, a Action) State {
 
 // advance moves thread t past op, done without a message: a submitted
 // call's result becomes available to wait.
-func (m *Model) advance(s *State, t int, op Op) {
+func (m *Model) advance(s *State, t int, op workload.Op) {
 	if op.Async {
 		s.Ready[t]++
 	}
@@ -592,7 +564,7 @@ func (m *Model) advance(s *State, t int, op Op) {
 func (m *Model) String() string {
 	var caps []string
 	for p := range m.w.Processes {
-		if m.caps[p] == Unlimited {
+		if m.caps[p] == workload.Unlimited {
 			caps = append(caps, "cap unlimited")
 		} else {
 			caps = append(caps, fmt.Sprintf("cap %d, low %d", m.caps[p], m.lows[p]))

@@ -2,6 +2,7 @@ package model
 
 import (
 	"slices"
+	"sysmsg/model/workload"
 
 	"sysmsg/check"
 )
@@ -48,7 +49,7 @@ func (m *Model) Properties() []check.Property[State, Action] {
 	ps := []check.Property[State, Action]{
 		check.Always[State, Action](PropCap, func(s State) bool {
 			for p := range procs {
-				if m.caps[p] != Unlimited && m.InFlight(s, p) > m.caps[p] {
+				if m.caps[p] != workload.Unlimited && m.InFlight(s, p) > m.caps[p] {
 					return false
 				}
 			}
@@ -99,7 +100,9 @@ func (m *Model) Properties() []check.Property[State, Action] {
 		check.AlwaysStep(PropReapOnce, func(from State, a Action, to State) bool {
 			switch {
 			case a.Kind == CompleteCall:
-				return from.Msgs[a.Who].Flags&msgDone == 0 && to.Msgs[a.Who].Flags&msgDone != 0
+				g := from.Msgs[a.Who]
+				i := msgOf(to, int(g.Thread), g.PC)
+				return g.Flags&msgDone == 0 && i >= 0 && to.Msgs[i].Flags&msgDone != 0
 			case isReap(a.Kind):
 				g := from.Msgs[a.Who]
 				if g.Flags&msgDone == 0 || len(to.Msgs) != len(from.Msgs)-1 || msgOf(to, int(g.Thread), g.PC) >= 0 {
@@ -116,11 +119,11 @@ func (m *Model) Properties() []check.Property[State, Action] {
 			return true
 		}),
 	}
-	capped := slices.ContainsFunc(m.caps, func(c int) bool { return c != Unlimited })
+	capped := slices.ContainsFunc(m.caps, func(c int) bool { return c != workload.Unlimited })
 	if capped {
 		ps = append(ps, check.Sometimes[State, Action](GuardCap, func(s State) bool {
 			for p := range procs {
-				if m.caps[p] != Unlimited && m.InFlight(s, p) == m.caps[p] {
+				if m.caps[p] != workload.Unlimited && m.InFlight(s, p) == m.caps[p] {
 					return true
 				}
 			}
@@ -128,9 +131,9 @@ func (m *Model) Properties() []check.Property[State, Action] {
 		}))
 		mode, name := uint8(0), ""
 		switch {
-		case m.policy.polls():
+		case m.policy.Polls():
 			mode, name = modePolling, GuardPolling
-		case m.policy == Stop:
+		case m.policy == workload.Stop:
 			mode, name = modeStopped, GuardStopped
 		}
 		if mode != 0 {

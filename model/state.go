@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/binary"
 	"slices"
+	"sysmsg/model/workload"
 )
 
 // State is one state of the system. Its slices are never shared between
@@ -89,14 +90,14 @@ func (m *Model) Encode(dst []byte, s State) []byte {
 	// encoding leaves out what is always zero, and packs the closed bits.
 	for o, obj := range m.w.Objects {
 		dst = append(dst, s.Items[2*o])
-		if obj.Kind == Conn {
+		if obj.Kind == workload.Conn {
 			dst = append(dst, s.Items[2*o+1])
 		}
 	}
 	var bits byte
 	nbits := 0
 	for o, obj := range m.w.Objects {
-		if obj.Kind == Queue {
+		if obj.Kind == workload.Queue {
 			continue
 		}
 		bits |= (s.Closed[o] & 3) << (nbits % 8)
@@ -141,13 +142,13 @@ func (m *Model) Decode(b []byte) State {
 	}
 	for o, obj := range m.w.Objects {
 		s.Items[2*o], b = b[0], b[1:]
-		if obj.Kind == Conn {
+		if obj.Kind == workload.Conn {
 			s.Items[2*o+1], b = b[0], b[1:]
 		}
 	}
 	nbits := 0
 	for o, obj := range m.w.Objects {
-		if obj.Kind == Queue {
+		if obj.Kind == workload.Queue {
 			continue
 		}
 		s.Closed[o] = b[0] >> (nbits % 8) & 3

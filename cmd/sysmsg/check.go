@@ -15,6 +15,7 @@ import (
 
 	"sysmsg/check"
 	"sysmsg/model"
+	"sysmsg/model/workload"
 	"sysmsg/traces"
 )
 
@@ -26,11 +27,11 @@ func init() {
 // file, and a built-in's sizes.
 type workloadFlags struct {
 	name   string
-	params model.Params
+	params workload.Params
 }
 
 func (wf *workloadFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&wf.name, "workload", "webserver", "a built-in workload ("+strings.Join(model.BuiltinNames(), ", ")+") or a workload file")
+	fs.StringVar(&wf.name, "workload", "webserver", "a built-in workload ("+strings.Join(workload.BuiltinNames(), ", ")+") or a workload file")
 	fs.IntVar(&wf.params.Conns, "conns", 2, "webserver: connections")
 	fs.IntVar(&wf.params.Requests, "requests", 2, "webserver: requests per connection")
 	fs.IntVar(&wf.params.Window, "window", 1, "webserver: requests the client keeps outstanding")
@@ -40,9 +41,9 @@ func (wf *workloadFlags) register(fs *flag.FlagSet) {
 
 // load returns the workload, parsed, with its text. A name that is a
 // built-in is one; anything else is read as a file.
-func (wf *workloadFlags) load() (*model.Workload, string, error) {
-	text, err := model.Builtin(wf.name, wf.params)
-	if errors.Is(err, model.ErrUnknownBuiltin) {
+func (wf *workloadFlags) load() (*workload.Workload, string, error) {
+	text, err := workload.Builtin(wf.name, wf.params)
+	if errors.Is(err, workload.ErrUnknownBuiltin) {
 		b, ferr := os.ReadFile(wf.name)
 		if ferr != nil {
 			if errors.Is(ferr, os.ErrNotExist) {
@@ -54,19 +55,23 @@ func (wf *workloadFlags) load() (*model.Workload, string, error) {
 	} else if err != nil {
 		return nil, "", err
 	}
-	w, err := model.Parse(wf.name, text)
+	w, err := workload.Parse(wf.name, text)
 	if err != nil {
 		return nil, "", err
 	}
 	return w, text, nil
 }
 
+// maxCapFlag is the largest --cap the flags take; the model refuses caps
+// above workload.MaxCapacity, the implementation takes them.
+const maxCapFlag = 1 << 20
+
 // capValue is a --cap flag: a number or "unlimited"; 0 keeps the
 // workload's own caps.
 type capValue int
 
 func (c *capValue) String() string {
-	if *c == model.Unlimited {
+	if *c == workload.Unlimited {
 		return "unlimited"
 	}
 	return strconv.Itoa(int(*c))
@@ -74,23 +79,38 @@ func (c *capValue) String() string {
 
 func (c *capValue) Set(s string) error {
 	if s == "unlimited" {
-		*c = model.Unlimited
+		*c = workload.Unlimited
 		return nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > model.MaxCapacity {
-		return fmt.Errorf("want a number from 1 to %d, or unlimited", model.MaxCapacity)
+	if err != nil || n < 1 || n > maxCapFlag {
+		return fmt.Errorf("want a number from 1 to %d, or unlimited", maxCapFlag)
 	}
 	*c = capValue(n)
 	return nil
 }
 
-// policyValue is a --policy flag.
-type policyValue model.Policy
+// configFlags choose the policy, the cap and the low-water mark: the same
+// three flags for check, sweep, run and serve.
+type configFlags struct {
+	policy policyValue
+	cap    capValue
+	low    int
+}
 
-func (p *policyValue) String() string { return model.Policy(*p).String() }
+func (c *configFlags) register(fs *flag.FlagSet) {
+	c.policy = policyValue(workload.Poll)
+	fs.Var(&c.policy, "policy", "what the scheduler does at the cap: block, stop, poll or poll-nohyst")
+	fs.Var(&c.cap, "cap", "in-flight messages per process, or unlimited (default: the workload's own)")
+	fs.IntVar(&c.low, "low", -1, "hysteresis low-water mark; -1 means the workload's own, or (cap-1)/2")
+}
+
+// policyValue is a --policy flag.
+type policyValue workload.Policy
+
+func (p *policyValue) String() string { return workload.Policy(*p).String() }
 func (p *policyValue) Set(s string) error {
-	v, err := model.ParsePolicy(s)
+	v, err := workload.ParsePolicy(s)
 	*p = policyValue(v)
 	return err
 }
@@ -203,11 +223,8 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check", stderr)
 	var wf workloadFlags
 	wf.register(fs)
-	pol := policyValue(model.Poll)
-	fs.Var(&pol, "policy", "what the scheduler does at the cap: block, stop, poll or poll-nohyst")
-	var c capValue = 2
-	fs.Var(&c, "cap", "in-flight messages per process, or unlimited")
-	low := fs.Int("low", -1, "hysteresis low-water mark; -1 means (cap-1)/2")
+	var cf configFlags
+	cf.register(fs)
 	tracePath := fs.String("trace", "", "write a counterexample to this file")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	var bf boundFlags
@@ -223,7 +240,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	m, err := model.New(w, model.Config{Policy: model.Policy(pol), Cap: int(c), Low: *low})
+	m, err := model.New(w, model.Config{Policy: workload.Policy(cf.policy), Cap: int(cf.cap), Low: cf.low})
 	if err != nil {
 		return fail(err)
 	}
@@ -320,7 +337,7 @@ func printReport(w io.Writer, m *model.Model, res *result, tr *traces.Trace) {
 		st.States, st.Transitions, st.Depth, st.Seconds, st.StatesPerSecond, st.Workers)
 	for _, g := range res.Sometimes {
 		if g.Reached {
-			fmt.Fprintf(w, "  guard: %s: yes, after %d steps\n", g.Name, len(g.Trace.Steps))
+			fmt.Fprintf(w, "  guard: %s: yes, after %s\n", g.Name, plural(len(g.Trace.Steps), "step"))
 		} else if res.Verdict != check.Violated {
 			fmt.Fprintf(w, "  guard: %s: NEVER — the verdict may hold only because this never happened\n", g.Name)
 		}
@@ -413,4 +430,11 @@ func printJSON(w io.Writer, m *model.Model, res *result, tr *traces.Trace, trace
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(r) // encoding/json sorts map keys, so the output is stable
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

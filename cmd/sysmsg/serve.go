@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -14,6 +13,7 @@ import (
 	"sysmsg/impl/httpd"
 	"sysmsg/impl/port"
 	"sysmsg/impl/sched"
+	"sysmsg/model/workload"
 )
 
 func init() {
@@ -21,33 +21,21 @@ func init() {
 }
 
 func serveMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sysmsg serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", stderr)
 	var (
-		f          implFlags
+		cf         configFlags
 		addr       = fs.String("addr", "127.0.0.1:8080", "IPv4 address and port to listen on (loopback by default)")
 		stuckAfter = fs.Duration("stuck-after", 2*time.Second, "the watchdog reports the server stuck after this long without progress while threads wait on the cap")
 		duration   = fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	)
-	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	cf.register(fs)
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "sysmsg serve: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+	if cf.cap == 0 {
+		cf.cap = 2 // the seed's test setting
 	}
-	if f.cap == "" {
-		f.cap = "2" // the seed's test setting
-	}
-	capacity, pol, err := f.parse(1 << 20)
-	if err != nil {
-		fmt.Fprintf(stderr, "sysmsg serve: %v\n", err)
-		return exitUsage
-	}
+	capacity, pol := int(cf.cap), workload.Policy(cf.policy)
 	ap, err := netip.ParseAddrPort(*addr)
 	if err != nil || !ap.Addr().Is4() {
 		fmt.Fprintf(stderr, "sysmsg serve: --addr %q: want IPv4:PORT, such as 127.0.0.1:8080\n", *addr)
@@ -58,7 +46,7 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	srv, err := httpd.New(httpd.Config{Addr: ap.Addr().As4(), Port: int(ap.Port()),
-		Sched: port.Config{Cap: capacity, Low: f.low, Policy: pol}, StuckAfter: *stuckAfter})
+		Sched: port.Config{Cap: capacity, Low: cf.low, Policy: pol}, StuckAfter: *stuckAfter})
 	if err != nil {
 		fmt.Fprintf(stderr, "sysmsg serve: %v\n", err)
 		if errors.Is(err, port.ErrConfig) {
@@ -66,7 +54,7 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitViolation
 	}
-	fmt.Fprintf(stdout, "listening on http://%s — policy %s, cap %s, low %d\n", srv.Addr(), pol, capName(capacity), lowOf(capacity, f.low, pol))
+	fmt.Fprintf(stdout, "listening on http://%s — policy %s, cap %s, low %d\n", srv.Addr(), pol, capName(capacity), lowOf(capacity, cf.low, pol))
 
 	stop := make(chan struct{})
 	sig := make(chan os.Signal, 1)

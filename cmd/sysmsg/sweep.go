@@ -13,6 +13,7 @@ import (
 
 	"sysmsg/check"
 	"sysmsg/model"
+	"sysmsg/model/workload"
 	"sysmsg/traces"
 )
 
@@ -52,7 +53,7 @@ func outcome(res *result) string {
 
 func sweepCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("sweep", stderr)
-	workloads := fs.String("workloads", strings.Join(model.BuiltinNames(), ","), "comma-separated built-ins or workload files")
+	workloads := fs.String("workloads", strings.Join(workload.BuiltinNames(), ","), "comma-separated built-ins or workload files")
 	capsFlag := fs.String("caps", "2,1,3,unlimited", "comma-separated caps; each is a table")
 	policies := fs.String("policies", "block,stop,poll,poll-nohyst", "comma-separated policies")
 	expect := fs.String("expect", "", "a file of expected verdicts; exit 1 naming every cell that differs")
@@ -78,9 +79,9 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		caps = append(caps, c)
 	}
-	var pols []model.Policy
+	var pols []workload.Policy
 	for _, s := range strings.Split(*policies, ",") {
-		p, err := model.ParsePolicy(strings.TrimSpace(s))
+		p, err := workload.ParsePolicy(strings.TrimSpace(s))
 		if err != nil {
 			return fail(fmt.Errorf("-policies: %v", err))
 		}
@@ -88,7 +89,7 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	type loaded struct {
 		name, text string
-		w          *model.Workload
+		w          *workload.Workload
 	}
 	var ws []loaded
 	for _, name := range strings.Split(*workloads, ",") {

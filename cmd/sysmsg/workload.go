@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"sysmsg/model"
+	"sysmsg/model/workload"
 )
 
 func init() {
@@ -22,9 +22,9 @@ func workloadCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "sysmsg workload list: unexpected argument %q\n", args[1])
 			return exitUsage
 		}
-		for _, n := range model.BuiltinNames() {
-			text, _ := model.Builtin(n, model.Params{})
-			w, err := model.Parse(n, text)
+		for _, n := range workload.BuiltinNames() {
+			text, _ := workload.Builtin(n, workload.Params{})
+			w, err := workload.Parse(n, text)
 			if err != nil {
 				fmt.Fprintf(stderr, "sysmsg workload: built-in %s: %v\n", n, err)
 				return exitUsage

@@ -5,51 +5,26 @@ import (
 	"fmt"
 	"sync"
 	"syscall"
+	"sysmsg/model/workload"
 )
 
 // ErrConfig is wrapped by every error that [New] and [ParsePolicy] return.
 var ErrConfig = errors.New("port: bad configuration")
 
-// Unlimited is a cap that is never reached; it equals model.Unlimited.
-const Unlimited = -1
+// Unlimited is a cap that is never reached.
+const Unlimited = workload.Unlimited
 
-// Policy is what a process does when its in-flight messages reach the cap.
-type Policy uint8
+// Policy is what a process does when its in-flight messages reach the cap:
+// the one set of policies the model checks and the implementation runs.
+type Policy = workload.Policy
 
+// The policies, as in [workload.Policy].
 const (
-	// Block makes a thread that wants to send wait for a free slot.
-	Block Policy = iota
-	// Stop stops the process issuing system calls until the reap that
-	// brings in-flight to the low-water mark (the upcall).
-	Stop
-	// Poll falls back to non-blocking attempts until that reap: the seed's
-	// design.
-	Poll
-	// PollNoHyst is Poll with the low-water mark at cap − 1.
-	PollNoHyst
+	Block      = workload.Block
+	Stop       = workload.Stop
+	Poll       = workload.Poll
+	PollNoHyst = workload.PollNoHyst
 )
-
-var policyNames = [...]string{Block: "block", Stop: "stop", Poll: "poll", PollNoHyst: "poll-nohyst"}
-
-func (p Policy) String() string {
-	if int(p) < len(policyNames) {
-		return policyNames[p]
-	}
-	return fmt.Sprintf("Policy(%d)", p)
-}
-
-// Policies lists every policy, in the order tables show them.
-func Policies() []Policy { return []Policy{Block, Stop, Poll, PollNoHyst} }
-
-// ParsePolicy reads a policy name: block, stop, poll or poll-nohyst.
-func ParsePolicy(s string) (Policy, error) {
-	for i, n := range policyNames {
-		if n == s {
-			return Policy(i), nil
-		}
-	}
-	return 0, fmt.Errorf("%w: unknown policy %q (want block, stop, poll or poll-nohyst)", ErrConfig, s)
-}
 
 // Mode is the state of a port's send side.
 type Mode uint8
@@ -266,7 +241,7 @@ func New(c Config) (*Port, error) {
 	if c.Cap != Unlimited && c.Cap < 1 {
 		return nil, fmt.Errorf("%w: cap %d (want ≥ 1 or unlimited)", ErrConfig, c.Cap)
 	}
-	if int(c.Policy) >= len(policyNames) {
+	if c.Policy < Block || c.Policy > PollNoHyst {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, c.Policy)
 	}
 	low := c.EffectiveLow()

@@ -2,13 +2,12 @@ package port_test
 
 import (
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 
 	"sysmsg/impl/port"
 	"sysmsg/impl/run"
-	"sysmsg/model"
+	"sysmsg/model/workload"
 )
 
 func newPort(t testing.TB, c port.Config) *port.Port {
@@ -81,12 +80,12 @@ func TestSeededBugNoHysteresisIsCaught(t *testing.T) {
 }
 
 func caughtInSim(t *testing.T, pol port.Policy, c int) bool {
-	for _, name := range model.BuiltinNames() {
-		src, err := model.Builtin(name, model.Params{})
+	for _, name := range workload.BuiltinNames() {
+		src, err := workload.Builtin(name, workload.Params{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := model.Parse(name, src)
+		w, err := workload.Parse(name, src)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,14 +192,6 @@ func TestBadConfig(t *testing.T) {
 	} {
 		if _, err := port.New(c); !errors.Is(err, port.ErrConfig) {
 			t.Errorf("%+v: error %v, want ErrConfig", c, err)
-		}
-	}
-	if _, err := port.ParsePolicy("spin"); err == nil || !strings.Contains(err.Error(), "spin") {
-		t.Errorf("ParsePolicy(spin): %v", err)
-	}
-	for _, pol := range port.Policies() {
-		if got, err := port.ParsePolicy(pol.String()); err != nil || got != pol {
-			t.Errorf("ParsePolicy(%v) = %v, %v", pol, got, err)
 		}
 	}
 }

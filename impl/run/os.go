@@ -12,7 +12,7 @@ import (
 
 	"sysmsg/impl/kernel/host"
 	"sysmsg/impl/sched"
-	"sysmsg/model"
+	"sysmsg/model/workload"
 )
 
 // OS runs w on the host kernel: pipes are pipes, conns socket pairs (or
@@ -22,10 +22,10 @@ import (
 // progress into a stuck result with the dump. Channels hold more than the
 // workload's capacities (a pipe holds a page or more), so a write can go
 // through where the model's would wait.
-func OS(w *model.Workload, o Options) (*Result, error) {
+func OS(w *workload.Workload, o Options) (*Result, error) {
 	for ti, th := range w.Threads {
 		for _, op := range th.Ops {
-			if op.Kind == model.Cancel && w.Threads[op.Target].Process != th.Process {
+			if op.Kind == workload.Cancel && w.Threads[op.Target].Process != th.Process {
 				return nil, fmt.Errorf("%w: %d:%d: thread %s cancels %s of another process, which the implementation does not do",
 					ErrRun, op.Pos.Line, op.Pos.Col, w.Threads[ti].Name, w.Threads[op.Target].Name)
 			}
@@ -53,11 +53,11 @@ func OS(w *model.Workload, o Options) (*Result, error) {
 	for i, ob := range w.Objects {
 		f := fds{kind: ob.Kind, capacity: ob.Capacity}
 		switch ob.Kind {
-		case model.Pipe:
+		case workload.Pipe:
 			f.r, f.w, err = k.Pipe()
 			owned = append(owned, f.r, f.w)
 			names[f.r], names[f.w] = ob.Name, ob.Name
-		case model.Conn:
+		case workload.Conn:
 			if o.TCP {
 				f.local, f.remote, err = k.LoopbackPair()
 			} else {
@@ -65,7 +65,7 @@ func OS(w *model.Workload, o Options) (*Result, error) {
 			}
 			owned = append(owned, f.local, f.remote)
 			names[f.local], names[f.remote] = ob.Name, ob.Name+" (peer)"
-		case model.Queue:
+		case workload.Queue:
 			f.queue = sched.NewQueue[int](ob.Name, ob.Capacity)
 		}
 		if err != nil {
@@ -176,9 +176,9 @@ func OS(w *model.Workload, o Options) (*Result, error) {
 // osPeer is a workload peer on the host kernel: a goroutine doing its
 // operations on the peer ends, outside every cap.
 type osPeer struct {
-	w    *model.Workload
+	w    *workload.Workload
 	objs []fds
-	peer model.Peer
+	peer workload.Peer
 	pc   atomic.Int64
 }
 
@@ -196,9 +196,9 @@ func (p *osPeer) run(stop func() bool) {
 		fd, shut := p.objs[op.Object].peerFD(op.Kind)
 		var err error
 		switch {
-		case op.Kind == model.Send:
+		case op.Kind == workload.Send:
 			_, err = host.PeerIO(true, fd, buf, 20, stop)
-		case op.Kind == model.Recv:
+		case op.Kind == workload.Recv:
 			_, err = host.PeerIO(false, fd, buf, 20, stop)
 		case shut:
 			err = unix.Shutdown(fd, unix.SHUT_WR)

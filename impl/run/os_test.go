@@ -8,15 +8,15 @@ import (
 
 	"sysmsg/impl/port"
 	"sysmsg/impl/run"
-	"sysmsg/model"
+	"sysmsg/model/workload"
 )
 
 // TestOSPollFinishesTheBuiltins: on real pipes and socket pairs, and on
 // loopback TCP, the seed's design finishes every built-in at caps 1, 2, 3.
 func TestOSPollFinishesTheBuiltins(t *testing.T) {
 	for _, tcp := range []bool{false, true} {
-		for _, name := range model.BuiltinNames() {
-			w := load(t, name, model.Params{})
+		for _, name := range workload.BuiltinNames() {
+			w := load(t, name, workload.Params{})
 			for _, c := range []int{1, 2, 3} {
 				r, err := run.OS(w, run.Options{Cap: c, Policy: port.Poll, TCP: tcp, StuckAfter: 5 * time.Second})
 				if err != nil {
@@ -39,7 +39,7 @@ func TestOSPollFinishesTheBuiltins(t *testing.T) {
 // simulated runs and the HTTP server's test show it deterministically.)
 func TestOSWatchdogReportsTheEventLoopHang(t *testing.T) {
 	before := runtime.NumGoroutine()
-	w := load(t, "eventloop", model.Params{})
+	w := load(t, "eventloop", workload.Params{})
 	r, err := run.OS(w, run.Options{Cap: 2, Policy: port.Block, TCP: true, StuckAfter: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("shutdown: %v", err) // messages left in flight or off the free list
@@ -65,7 +65,7 @@ func TestOSWatchdogReportsTheEventLoopHang(t *testing.T) {
 
 // TestOSStuckUnderStop: the pipe triangle under stop, for real.
 func TestOSStuckUnderStop(t *testing.T) {
-	r, err := run.OS(load(t, "triangle", model.Params{}), run.Options{Cap: 2, Policy: port.Stop, StuckAfter: 200 * time.Millisecond})
+	r, err := run.OS(load(t, "triangle", workload.Params{}), run.Options{Cap: 2, Policy: port.Stop, StuckAfter: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"sysmsg/impl/port"
 	"sysmsg/impl/sched"
-	"sysmsg/model"
+	"sysmsg/model/workload"
 )
 
 // ErrRun is wrapped by the errors of a run that could not start: a bad
@@ -18,7 +18,7 @@ var ErrRun = errors.New("run: bad configuration")
 // Options configure a run.
 type Options struct {
 	// Cap, when not 0, replaces every process's cap (≥ 1, or
-	// model.Unlimited).
+	// workload.Unlimited).
 	Cap int
 	// Low replaces every process's low-water mark when HasLow is set;
 	// otherwise the workload's, or the default ⌊(cap−1)/2⌋.
@@ -117,29 +117,29 @@ func (r *Result) Summary() string {
 }
 
 func capText(c int) string {
-	if c == model.Unlimited {
+	if c == workload.Unlimited {
 		return "unlimited"
 	}
 	return fmt.Sprint(c)
 }
 
 // portConfig is process p's port under o.
-func portConfig(w *model.Workload, p int, o Options) (port.Config, error) {
+func portConfig(w *workload.Workload, p int, o Options) (port.Config, error) {
 	proc := w.Processes[p]
 	c := port.Config{Cap: proc.Cap, Low: proc.Low, Policy: o.Policy}
 	if o.Cap != 0 {
 		c.Cap = o.Cap
-		if !o.HasLow && proc.Low >= c.Cap && c.Cap != model.Unlimited {
+		if !o.HasLow && proc.Low >= c.Cap && c.Cap != workload.Unlimited {
 			c.Low = -1 // the file's low does not fit the new cap: take the default
 		}
 	}
 	if o.HasLow {
 		c.Low = o.Low
 	}
-	if c.Cap != model.Unlimited && c.Cap < 1 {
+	if c.Cap != workload.Unlimited && c.Cap < 1 {
 		return c, fmt.Errorf("%w: process %s: cap %d (want ≥ 1 or unlimited)", ErrRun, proc.Name, c.Cap)
 	}
-	if low := c.EffectiveLow(); c.Cap != model.Unlimited && (low < 0 || low >= c.Cap) {
+	if low := c.EffectiveLow(); c.Cap != workload.Unlimited && (low < 0 || low >= c.Cap) {
 		return c, fmt.Errorf("%w: process %s: low %d (want 0 ≤ low < cap %d)", ErrRun, proc.Name, low, c.Cap)
 	}
 	return c, nil
@@ -147,7 +147,7 @@ func portConfig(w *model.Workload, p int, o Options) (port.Config, error) {
 
 // fds are an object's file descriptors on a back end.
 type fds struct {
-	kind     model.ObjectKind
+	kind     workload.ObjectKind
 	r, w     int // a pipe's ends
 	local    int // a conn's process end
 	remote   int // a conn's peer end
@@ -157,22 +157,22 @@ type fds struct {
 
 // threadFD is the fd a thread's operation uses, and whether a close is a
 // shutdown (a conn's outbound side).
-func (f *fds) threadFD(k model.OpKind) (fd int, shutdown bool) {
-	if f.kind == model.Conn {
-		return f.local, k == model.Close
+func (f *fds) threadFD(k workload.OpKind) (fd int, shutdown bool) {
+	if f.kind == workload.Conn {
+		return f.local, k == workload.Close
 	}
-	if k == model.Read {
+	if k == workload.Read {
 		return f.r, false
 	}
 	return f.w, false // write, and close: a thread's close closes the pipe
 }
 
 // peerFD is the fd a peer's operation uses.
-func (f *fds) peerFD(k model.OpKind) (fd int, shutdown bool) {
-	if f.kind == model.Conn {
-		return f.remote, k == model.Close
+func (f *fds) peerFD(k workload.OpKind) (fd int, shutdown bool) {
+	if f.kind == workload.Conn {
+		return f.remote, k == workload.Close
 	}
-	if k == model.Recv {
+	if k == workload.Recv {
 		return f.r, false
 	}
 	return f.w, false
@@ -181,23 +181,23 @@ func (f *fds) peerFD(k model.OpKind) (fd int, shutdown bool) {
 // program is a workload thread as a user thread: its operations as system
 // calls and queue operations. Results are not needed: a workload says
 // what is done, not what comes back.
-func program(th model.Thread, objs []fds, threads []*sched.Thread) func(*sched.Thread) {
+func program(th workload.Thread, objs []fds, threads []*sched.Thread) func(*sched.Thread) {
 	return func(t *sched.Thread) {
 		bufs := make([]byte, len(th.Ops)) // one byte each: an item
 		for i, op := range th.Ops {
 			buf := bufs[i : i+1 : i+1]
 			switch op.Kind {
-			case model.Read, model.Write, model.Close:
+			case workload.Read, workload.Write, workload.Close:
 				fd, shut := objs[op.Object].threadFD(op.Kind)
 				switch {
-				case op.Async && op.Kind == model.Read:
+				case op.Async && op.Kind == workload.Read:
 					t.Submit(port.OpRead, fd, buf)
 				case op.Async:
 					buf[0] = 'x'
 					t.Submit(port.OpWrite, fd, buf)
-				case op.Kind == model.Read:
+				case op.Kind == workload.Read:
 					_, _ = t.Read(fd, buf)
-				case op.Kind == model.Write:
+				case op.Kind == workload.Write:
 					buf[0] = 'x'
 					_, _ = t.Write(fd, buf)
 				case shut:
@@ -205,20 +205,20 @@ func program(th model.Thread, objs []fds, threads []*sched.Thread) func(*sched.T
 				default:
 					_ = t.Close(fd)
 				}
-			case model.Cancel:
+			case workload.Cancel:
 				_ = t.Cancel(threads[op.Target])
-			case model.Push:
+			case workload.Push:
 				objs[op.Object].queue.Push(t, i)
-			case model.Pop:
+			case workload.Pop:
 				objs[op.Object].queue.Pop(t)
-			case model.Wait:
+			case workload.Wait:
 				t.Wait()
 			}
 		}
 	}
 }
 
-func describeOp(op model.Op, w *model.Workload) string {
+func describeOp(op workload.Op, w *workload.Workload) string {
 	if op.Object >= 0 {
 		return op.Kind.String() + " " + w.Objects[op.Object].Name
 	}

@@ -6,7 +6,7 @@ import (
 	"sysmsg/impl/kernel/sim"
 	"sysmsg/impl/port"
 	"sysmsg/impl/sched"
-	"sysmsg/model"
+	"sysmsg/model/workload"
 )
 
 // Chooser picks the simulated schedule; see [sim.Chooser].
@@ -15,7 +15,7 @@ type Chooser = sim.Chooser
 // Sim runs w on the simulated kernel until it finishes or is stuck. The
 // error is for a run that could not start (a bad cap or low for the
 // workload); a stuck run is a result, not an error.
-func Sim(w *model.Workload, o Options) (*Result, error) {
+func Sim(w *workload.Workload, o Options) (*Result, error) {
 	world, procs, err := buildSim(w, o)
 	if err != nil {
 		return nil, err
@@ -46,18 +46,18 @@ func Sim(w *model.Workload, o Options) (*Result, error) {
 	return r, nil
 }
 
-func buildSim(w *model.Workload, o Options) (*sim.World, []Proc, error) {
+func buildSim(w *workload.Workload, o Options) (*sim.World, []Proc, error) {
 	k := sim.New()
 	world := &sim.World{Kernel: k, Record: o.Record}
 	objs := make([]fds, len(w.Objects))
 	for i, ob := range w.Objects {
 		f := fds{kind: ob.Kind, capacity: ob.Capacity}
 		switch ob.Kind {
-		case model.Pipe:
+		case workload.Pipe:
 			f.r, f.w = k.NewPipe(ob.Name, ob.Capacity)
-		case model.Conn:
+		case workload.Conn:
 			f.local, f.remote = k.NewConn(ob.Name, ob.Capacity)
-		case model.Queue:
+		case workload.Queue:
 			f.queue = sched.NewQueue[int](ob.Name, ob.Capacity)
 		}
 		objs[i] = f
@@ -89,10 +89,10 @@ func buildSim(w *model.Workload, o Options) (*sim.World, []Proc, error) {
 // simPeer is a workload peer on the simulated kernel: each operation is
 // done outside the cap when it can proceed.
 type simPeer struct {
-	w    *model.Workload
+	w    *workload.Workload
 	k    *sim.Kernel
 	objs []fds
-	peer model.Peer
+	peer workload.Peer
 	pc   int
 	buf  [1]byte
 }
@@ -111,9 +111,9 @@ func (p *simPeer) op() (port.Op, int) {
 	op := p.peer.Ops[p.pc]
 	fd, _ := p.objs[op.Object].peerFD(op.Kind)
 	switch op.Kind {
-	case model.Send:
+	case workload.Send:
 		return port.OpWrite, fd
-	case model.Recv:
+	case workload.Recv:
 		return port.OpRead, fd
 	}
 	return port.OpClose, fd

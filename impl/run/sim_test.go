@@ -11,18 +11,18 @@ import (
 	"sysmsg/impl/kernel/sim"
 	"sysmsg/impl/port"
 	"sysmsg/impl/run"
-	"sysmsg/model"
+	"sysmsg/model/workload"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata")
 
-func load(t testing.TB, name string, p model.Params) *model.Workload {
+func load(t testing.TB, name string, p workload.Params) *workload.Workload {
 	t.Helper()
-	src, err := model.Builtin(name, p)
+	src, err := workload.Builtin(name, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := model.Parse(name, src)
+	w, err := workload.Parse(name, src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,9 +37,9 @@ func seeds() int {
 	return 200
 }
 
-var testCaps = []int{1, 2, 3, model.Unlimited}
+var testCaps = []int{1, 2, 3, workload.Unlimited}
 
-func simRun(t testing.TB, w *model.Workload, o run.Options) *run.Result {
+func simRun(t testing.TB, w *workload.Workload, o run.Options) *run.Result {
 	t.Helper()
 	o.Record = true
 	r, err := run.Sim(w, o)
@@ -58,10 +58,10 @@ func simRun(t testing.TB, w *model.Workload, o run.Options) *run.Result {
 // hysteresis) on every built-in, cap and policy, over seeded schedules and
 // the sends-first one.
 func TestSafetyOnEveryRun(t *testing.T) {
-	for _, name := range model.BuiltinNames() {
-		w := load(t, name, model.Params{})
+	for _, name := range workload.BuiltinNames() {
+		w := load(t, name, workload.Params{})
 		for _, c := range testCaps {
-			for _, pol := range port.Policies() {
+			for _, pol := range workload.Policies() {
 				for seed := range seeds() {
 					simRun(t, w, run.Options{Cap: c, Policy: pol, Seed: uint64(seed)})
 				}
@@ -75,12 +75,12 @@ func TestSafetyOnEveryRun(t *testing.T) {
 // caps 1, 2 and 3 on every schedule tried; so does every policy with an
 // unlimited cap (the cap adds no deadlock).
 func TestNoDeadlockUnderPoll(t *testing.T) {
-	for _, name := range model.BuiltinNames() {
-		w := load(t, name, model.Params{})
+	for _, name := range workload.BuiltinNames() {
+		w := load(t, name, workload.Params{})
 		for _, c := range testCaps {
 			pols := []port.Policy{port.Poll, port.PollNoHyst}
-			if c == model.Unlimited {
-				pols = port.Policies()
+			if c == workload.Unlimited {
+				pols = workload.Policies()
 			}
 			for _, pol := range pols {
 				for seed := range seeds() {
@@ -100,7 +100,7 @@ func TestNoDeadlockUnderPoll(t *testing.T) {
 // sizes): block and stop deadlock at caps 1 and 2, stop also on the
 // pipeline at cap 3; nothing else deadlocks or livelocks.
 func modelDeadlocks(name string, pol port.Policy, c int) bool {
-	if pol != port.Block && pol != port.Stop || c == model.Unlimited {
+	if pol != port.Block && pol != port.Stop || c == workload.Unlimited {
 		return false
 	}
 	return c <= 2 || name == "pipeline" && pol == port.Stop && c == 3
@@ -111,8 +111,8 @@ func modelDeadlocks(name string, pol port.Policy, c int) bool {
 // with a dump instead of hanging; where the model finds none, no schedule
 // gets stuck.
 func TestStuckWhereTheModelDeadlocks(t *testing.T) {
-	for _, name := range model.BuiltinNames() {
-		w := load(t, name, model.Params{})
+	for _, name := range workload.BuiltinNames() {
+		w := load(t, name, workload.Params{})
 		for _, pol := range []port.Policy{port.Block, port.Stop} {
 			for _, c := range []int{1, 2, 3} {
 				want := modelDeadlocks(name, pol, c)
@@ -144,8 +144,8 @@ func TestStuckWhereTheModelDeadlocks(t *testing.T) {
 
 // TestSameSeedSameRun: a simulated run is a function of its seed.
 func TestSameSeedSameRun(t *testing.T) {
-	w := load(t, "webserver", model.Params{Conns: 3, Requests: 3, Window: 2})
-	for _, pol := range port.Policies() {
+	w := load(t, "webserver", workload.Params{Conns: 3, Requests: 3, Window: 2})
+	for _, pol := range workload.Policies() {
 		for seed := range uint64(5) {
 			a := simRun(t, w, run.Options{Cap: 2, Policy: pol, Seed: seed})
 			b := simRun(t, w, run.Options{Cap: 2, Policy: pol, Seed: seed})
@@ -160,7 +160,7 @@ func TestSameSeedSameRun(t *testing.T) {
 // replies; and over the same schedules, poll changes mode less often than
 // poll-nohyst.
 func TestHysteresisPays(t *testing.T) {
-	w := load(t, "webserver", model.Params{Conns: 4, Requests: 6, Window: 2})
+	w := load(t, "webserver", workload.Params{Conns: 4, Requests: 6, Window: 2})
 	const c = 4 // low 1 under poll, 3 under poll-nohyst
 	var changes [2]uint64
 	for i, pol := range []port.Policy{port.Poll, port.PollNoHyst} {
@@ -186,9 +186,9 @@ func TestHysteresisPays(t *testing.T) {
 func TestOutcomes(t *testing.T) {
 	const n = 30
 	var b strings.Builder
-	for _, name := range model.BuiltinNames() {
-		w := load(t, name, model.Params{})
-		for _, pol := range port.Policies() {
+	for _, name := range workload.BuiltinNames() {
+		w := load(t, name, workload.Params{})
+		for _, pol := range workload.Policies() {
 			fmt.Fprintf(&b, "%-10s %-12s", name, pol)
 			for _, c := range testCaps {
 				stuck := 0
@@ -202,7 +202,7 @@ func TestOutcomes(t *testing.T) {
 					sf = "STUCK"
 				}
 				capName := fmt.Sprint(c)
-				if c == model.Unlimited {
+				if c == workload.Unlimited {
 					capName = "inf"
 				}
 				fmt.Fprintf(&b, "  cap %-3s %2d/%d %-5s", capName, stuck, n, sf)
