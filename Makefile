@@ -11,15 +11,24 @@ STATICCHECK ?= staticcheck
 check:
 	$(GO) run ./cmd/sysmsg sweep --expect model/testdata/verdicts.txt --show 2
 
-# test: the whole suite, quick form.
+# test: the whole suite (about a minute on 2 cores), with the race detector
+# over the concurrent packages in their quick form. The wrk load test needs
+# wrk (.ci/run installs it) and says so when it skips.
 test:
 	$(GO) vet ./...
-	$(GO) test -short -count=1 ./...
+	$(GO) test -count=1 ./...
+	$(GO) test -race -short -count=1 ./check ./impl/...
 
-# bench: the explorer's figures at 10^6 and 10^7 states, three runs each
-# (compare with benchstat; quote medians).
+# bench: the figures of docs/results.md, three runs each (quote medians):
+# the explorer at 10^6 and 10^7 states; the port's send and reap; one call
+# through the scheduler; bytes per message at 100,000 in flight; the HTTP
+# server at cap 2 against cap 1024.
 bench:
 	$(GO) test ./check -run '^$$' -bench 'Explore' -benchtime 1x -count 3
+	$(GO) test ./impl/port -run '^$$' -bench SendReap -count 3
+	$(GO) test ./impl/sched -run '^$$' -bench Syscall -count 3
+	$(GO) test ./impl/port ./impl/kernel/host -run '^$$' -bench InFlight100k -benchtime 1x -count 3
+	$(GO) test ./impl/httpd -run '^$$' -bench Pipelined -benchtime 200000x -count 3
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
