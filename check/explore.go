@@ -240,7 +240,8 @@ func (e *explorer[S, A]) run(ctx context.Context) (*Result[S, A], error) {
 			if next <= lastBlock {
 				go func() {
 					defer close(done)
-					e.expandWindow(next, lo, hi, window(next), expand, blockOff, outs[1-cur], scr)
+					// One core merges meanwhile: expand on the others.
+					e.expandWindow(next, lo, hi, window(next), expand, blockOff, outs[1-cur], scr[:max(1, len(scr)-1)])
 				}()
 			} else {
 				close(done)
@@ -335,7 +336,7 @@ func (e *explorer[S, A]) expandWindow(first, lo, hi uint32, nb int, expand bool,
 		start := (first + uint32(i)) * blockSize
 		e.expandBlock(max(lo, start), min(start+blockSize, hi), expand, blockOff, &outs[i], &scr[w])
 	}
-	workers := min(e.workers, nb)
+	workers := min(len(scr), nb)
 	if workers <= 1 {
 		for i := range nb {
 			work(0, i)
