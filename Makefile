@@ -1,5 +1,6 @@
 # sysmsg: make check is the main job, make test the test suite.
 GO ?= go
+SHELL := bash
 STATICCHECK ?= staticcheck
 
 .PHONY: check test bench lint
@@ -8,8 +9,18 @@ STATICCHECK ?= staticcheck
 # every policy at caps 2, 1, 3 and unlimited, as tables, with the cap-2
 # counterexamples printed; it fails naming any cell whose verdict differs
 # from model/testdata/verdicts.txt.
-check:
-	$(GO) run ./cmd/sysmsg sweep --expect model/testdata/verdicts.txt --show 2
+check: bin/sysmsg
+	bin/sysmsg sweep --expect model/testdata/verdicts.txt --show 2
+	@echo
+	@echo "The seed's web server, larger: 3 connections x 3 requests at cap 2."
+	bin/sysmsg check --conns 3 --requests 3 --policy poll --cap 2
+	@bin/sysmsg check --conns 3 --requests 3 --policy block --cap 2 | head -1; \
+	  test $${PIPESTATUS[0]} -eq 1 && echo "  (exit 1: the counterexample, as expected)"
+
+bin/sysmsg: FORCE
+	$(GO) build -o bin/sysmsg ./cmd/sysmsg
+
+.PHONY: FORCE
 
 # test: the whole suite (about a minute on 2 cores), with the race detector
 # over the concurrent packages in their quick form. The wrk load test needs
