@@ -1,7 +1,6 @@
 package model
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"os"
@@ -16,11 +15,7 @@ import (
 
 func builtin(t testing.TB, name string, p workload.Params) *workload.Workload {
 	t.Helper()
-	src, err := workload.Builtin(name, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := workload.Parse(name, src)
+	w, _, err := workload.Load(name, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,31 +55,18 @@ func TestBuiltinVerdicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	cells := 0
-	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		fields := strings.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
-		name, capText, pol, want := fields[0], fields[1], fields[2], fields[3]
-		c := workload.Unlimited
-		if capText != "unlimited" {
-			c = int(capText[0] - '0')
-		}
-		p, err := workload.ParsePolicy(pol)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, r := run(t, builtin(t, name, workload.Params{}), Config{Policy: p, Cap: c, Low: -1}, check.Options{})
-		if got := verdict(r); got != want {
-			t.Errorf("%s cap %s %s: got %s, want %s", name, capText, pol, got, want)
-		}
-		cells++
+	table, err := workload.ReadExpectations("testdata/verdicts.txt", f)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if want := len(workload.BuiltinNames()) * 4 * 4; cells != want {
-		t.Errorf("%d cells in testdata/verdicts.txt, want %d workloads x 4 caps x 4 policies = %d", cells, len(workload.BuiltinNames()), want)
+	for _, e := range table {
+		_, r := run(t, builtin(t, e.Workload, workload.Params{}), Config{Policy: e.Policy, Cap: e.Cap, Low: -1}, check.Options{})
+		if got := verdict(r); got != e.Verdict {
+			t.Errorf("%s: got %s, want %s", e.Key(), got, e.Verdict)
+		}
+	}
+	if want := len(workload.BuiltinNames()) * 4 * 4; len(table) != want {
+		t.Errorf("%d cells in testdata/verdicts.txt, want %d workloads x 4 caps x 4 policies = %d", len(table), len(workload.BuiltinNames()), want)
 	}
 }
 

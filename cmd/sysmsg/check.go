@@ -42,21 +42,19 @@ func (wf *workloadFlags) register(fs *flag.FlagSet) {
 // load returns the workload, parsed, with its text. A name that is a
 // built-in is one; anything else is read as a file.
 func (wf *workloadFlags) load() (*workload.Workload, string, error) {
-	text, err := workload.Builtin(wf.name, wf.params)
-	if errors.Is(err, workload.ErrUnknownBuiltin) {
-		b, ferr := os.ReadFile(wf.name)
-		if ferr != nil {
-			if errors.Is(ferr, os.ErrNotExist) {
-				return nil, "", fmt.Errorf("%v, and there is no file of that name", err)
-			}
-			return nil, "", ferr
-		}
-		text = string(b)
-	} else if err != nil {
-		return nil, "", err
+	w, text, err := workload.Load(wf.name, wf.params)
+	if !errors.Is(err, workload.ErrUnknownBuiltin) {
+		return w, text, err
 	}
-	w, err := workload.Parse(wf.name, text)
-	if err != nil {
+	b, ferr := os.ReadFile(wf.name)
+	if ferr != nil {
+		if errors.Is(ferr, os.ErrNotExist) {
+			return nil, "", fmt.Errorf("%v, and there is no file of that name", err)
+		}
+		return nil, "", ferr
+	}
+	text = string(b)
+	if w, err = workload.Parse(wf.name, text); err != nil {
 		return nil, "", err
 	}
 	return w, text, nil

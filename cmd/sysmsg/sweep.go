@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -102,9 +100,18 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	var expected map[string]string
 	if *expect != "" {
-		var err error
-		if expected, err = readExpectations(*expect); err != nil {
+		f, err := os.Open(*expect)
+		if err != nil {
 			return fail(err)
+		}
+		table, err := workload.ReadExpectations(*expect, f)
+		f.Close()
+		if err != nil {
+			return fail(err)
+		}
+		expected = map[string]string{}
+		for _, e := range table {
+			expected[e.Key()] = e.Verdict
 		}
 	}
 	opt, err := bf.options()
@@ -234,43 +241,4 @@ func printTable(w io.Writer, capText string, row []cell) {
 		}
 		fmt.Fprintf(w, "  %-12s %-12s %-11s %9d %8.2f  %s\n", x.Workload, x.Policy, x.Verdict, x.States, x.Seconds, strings.Join(notes, ", "))
 	}
-}
-
-// readExpectations reads lines "WORKLOAD CAP POLICY VERDICT"; # starts a
-// comment.
-func readExpectations(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		fields := strings.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
-		if len(fields) != 4 {
-			return nil, fmt.Errorf("%s:%d: want WORKLOAD CAP POLICY VERDICT, got %d fields", path, n, len(fields))
-		}
-		switch fields[3] {
-		case "ok", "deadlock", "livelock", "violation", "incomplete":
-		default:
-			return nil, fmt.Errorf("%s:%d: unknown verdict %q", path, n, fields[3])
-		}
-		key := strings.Join(fields[:3], " ")
-		if _, dup := out[key]; dup {
-			return nil, fmt.Errorf("%s:%d: %s listed twice", path, n, key)
-		}
-		out[key] = fields[3]
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, errors.New(path + ": no expectations")
-	}
-	return out, nil
 }

@@ -18,11 +18,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata"
 
 func load(t testing.TB, name string, p workload.Params) *workload.Workload {
 	t.Helper()
-	src, err := workload.Builtin(name, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := workload.Parse(name, src)
+	w, _, err := workload.Load(name, p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,11 +112,7 @@ end
 
 func builtin(t testing.TB, name string, p Params) *Workload {
 	t.Helper()
-	src, err := Builtin(name, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := Parse(name, src)
+	w, _, err := Load(name, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,4 +183,27 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestReadExpectations(t *testing.T) {
+	table, err := ReadExpectations("v", strings.NewReader("# cells\nwebserver 2 block deadlock\ntriangle unlimited poll ok # a note\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(table) != 2 || table[0].Key() != "webserver 2 block" || table[1].Cap != Unlimited || table[1].Verdict != "ok" {
+		t.Errorf("table %+v", table)
+	}
+	for _, c := range []struct{ src, want string }{
+		{"webserver 2 block\n", "v:1: want WORKLOAD CAP POLICY VERDICT, got 3 fields"},
+		{"webserver two block ok\n", `v:1: cap "two": want 1..255 or unlimited`},
+		{"webserver 2 spin ok\n", `v:1: workload: unknown policy "spin"`},
+		{"webserver 2 block fine\n", `v:1: unknown verdict "fine"`},
+		{"webserver 2 block ok\n\nwebserver 2 block ok\n", "v:3: webserver 2 block is listed at line 1 already"},
+		{"# nothing\n", "v: no expectations"},
+	} {
+		_, err := ReadExpectations("v", strings.NewReader(c.src))
+		if err == nil || !errors.Is(err, ErrWorkload) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: err %v, want %q", c.src, err, c.want)
+		}
+	}
 }
