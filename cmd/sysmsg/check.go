@@ -42,6 +42,15 @@ func (wf *workloadFlags) register(fs *flag.FlagSet) {
 // load returns the workload, parsed, with its text. A name that is a
 // built-in is one; anything else is read as a file.
 func (wf *workloadFlags) load() (*workload.Workload, string, error) {
+	p := wf.params
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"conns", p.Conns}, {"requests", p.Requests}, {"window", p.Window}, {"stages", p.Stages}, {"items", p.Items}} {
+		if f.v < 1 {
+			return nil, "", fmt.Errorf("-%s %d: want at least 1", f.name, f.v)
+		}
+	}
 	w, text, err := workload.Load(wf.name, wf.params)
 	if !errors.Is(err, workload.ErrUnknownBuiltin) {
 		return w, text, err
@@ -336,16 +345,21 @@ func printReport(w io.Writer, m *model.Model, res *result, tr *traces.Trace) {
 	for _, g := range res.Sometimes {
 		if g.Reached {
 			fmt.Fprintf(w, "  guard: %s: yes, after %s\n", g.Name, plural(len(g.Trace.Steps), "step"))
-		} else if res.Verdict != check.Violated {
+		} else if res.Verdict == check.OK {
 			fmt.Fprintf(w, "  guard: %s: NEVER — the verdict may hold only because this never happened\n", g.Name)
+		} else if res.Verdict == check.Incomplete {
+			fmt.Fprintf(w, "  guard: %s: not reached so far\n", g.Name)
 		}
 	}
 	if res.Verdict != check.Violated {
 		for _, g := range m.ActionGuards() {
-			if n := fired(res, g.Kind); n > 0 {
+			switch n := fired(res, g.Kind); {
+			case n > 0:
 				fmt.Fprintf(w, "  guard: %s: yes, on %d transitions\n", g.Name, n)
-			} else {
-				fmt.Fprintf(w, "  guard: %s: NEVER\n", g.Name)
+			case res.Verdict == check.Incomplete:
+				fmt.Fprintf(w, "  guard: %s: not seen so far\n", g.Name)
+			default:
+				fmt.Fprintf(w, "  guard: %s: NEVER — the verdict may hold only because this never happened\n", g.Name)
 			}
 		}
 	}

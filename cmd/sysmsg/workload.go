@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"sysmsg/model/workload"
 )
@@ -37,9 +38,11 @@ func workloadCmd(args []string, stdout, stderr io.Writer) int {
 		var wf workloadFlags
 		wf.register(fs)
 		rest := args[1:]
-		if len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
-			wf.name, rest = rest[0], rest[1:]
+		if len(rest) == 0 || rest[0] == "" || rest[0][0] == '-' {
+			fmt.Fprintln(stderr, "sysmsg workload show: name a built-in ("+strings.Join(workload.BuiltinNames(), ", ")+") or a file")
+			return exitUsage
 		}
+		wf.name, rest = rest[0], rest[1:]
 		if code := parseFlags(fs, rest); code >= 0 {
 			return code
 		}
