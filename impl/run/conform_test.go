@@ -2,6 +2,7 @@ package run_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"sysmsg/impl/kernel/sim"
@@ -12,9 +13,10 @@ import (
 // TestStuckExactlyWhereTheModelDeadlocks holds the implementation to the
 // model's verdicts, read from the table make check holds the model to
 // (model/testdata/verdicts.txt): where the model finds a deadlock, some
-// schedule of the simulated kernel gets the implementation stuck; where the
-// model verifies the cell, no schedule does. The table is read, not
-// imported, so impl/ stays free of the explorer.
+// schedule of the simulated kernel gets the implementation stuck, and the
+// run says so with a dump of the slots and the waiting thread instead of
+// hanging; where the model verifies the cell, no schedule does. The table is
+// read, not imported, so impl/ stays free of the explorer.
 func TestStuckExactlyWhereTheModelDeadlocks(t *testing.T) {
 	f, err := os.Open("../../model/testdata/verdicts.txt")
 	if err != nil {
@@ -32,6 +34,7 @@ func TestStuckExactlyWhereTheModelDeadlocks(t *testing.T) {
 	for _, e := range table {
 		w := load(t, e.Workload, workload.Params{})
 		stuck := 0
+		var first *run.Result
 		for i := 0; i <= schedules; i++ {
 			o := run.Options{Cap: e.Cap, Policy: e.Policy, Seed: uint64(i)}
 			if i == schedules {
@@ -43,12 +46,20 @@ func TestStuckExactlyWhereTheModelDeadlocks(t *testing.T) {
 			}
 			if r.Stuck {
 				stuck++
+				if first == nil {
+					first = r
+				}
 			}
 		}
 		switch e.Verdict {
 		case "deadlock":
 			if stuck == 0 {
 				t.Errorf("%s: the model deadlocks, but no schedule of %d got the implementation stuck", e.Key(), schedules+1)
+				break
+			}
+			held := map[workload.Policy]string{workload.Block: "waiting for a slot", workload.Stop: "stopped in"}[e.Policy]
+			if !strings.Contains(first.Dump, "slot 1 ") || !strings.Contains(first.Dump, held) || !strings.Contains(first.Reason, "deadlock") {
+				t.Errorf("%s: the dump does not show a slot and a thread %s:\n%s", e.Key(), held, first.Dump)
 			}
 		case "ok":
 			if stuck > 0 {

@@ -92,52 +92,6 @@ func TestNoDeadlockUnderPoll(t *testing.T) {
 	}
 }
 
-// modelDeadlocks is what sysmsg check says of the built-ins (default
-// sizes): block and stop deadlock at caps 1 and 2, stop also on the
-// pipeline at cap 3; nothing else deadlocks or livelocks.
-func modelDeadlocks(name string, pol port.Policy, c int) bool {
-	if pol != port.Block && pol != port.Stop || c == workload.Unlimited {
-		return false
-	}
-	return c <= 2 || name == "pipeline" && pol == port.Stop && c == 3
-}
-
-// TestStuckWhereTheModelDeadlocks: block and stop get stuck, on some
-// schedule, exactly where the model finds a deadlock, and the run says so
-// with a dump instead of hanging; where the model finds none, no schedule
-// gets stuck.
-func TestStuckWhereTheModelDeadlocks(t *testing.T) {
-	for _, name := range workload.BuiltinNames() {
-		w := load(t, name, workload.Params{})
-		for _, pol := range []port.Policy{port.Block, port.Stop} {
-			for _, c := range []int{1, 2, 3} {
-				want := modelDeadlocks(name, pol, c)
-				var stuck *run.Result
-				for seed := range seeds() {
-					if r := simRun(t, w, run.Options{Cap: c, Policy: pol, Seed: uint64(seed)}); r.Stuck && stuck == nil {
-						stuck = r
-					}
-				}
-				if r := simRun(t, w, run.Options{Cap: c, Policy: pol, Chooser: sim.SendsFirst()}); r.Stuck && stuck == nil {
-					stuck = r
-				}
-				switch {
-				case want && stuck == nil:
-					t.Errorf("%s, %v, cap %d: finished on every schedule; the model deadlocks", name, pol, c)
-				case !want && stuck != nil:
-					t.Errorf("%s, %v, cap %d: stuck; the model finds no deadlock:\n%s", name, pol, c, stuck.Summary())
-				case want:
-					held := map[port.Policy]string{port.Block: "waiting for a slot", port.Stop: "stopped in"}[pol]
-					if !strings.Contains(stuck.Dump, "slot 1 ") || !strings.Contains(stuck.Dump, held) ||
-						!strings.Contains(stuck.Reason, "deadlock") {
-						t.Errorf("%s, %v, cap %d: the dump does not show a slot and a thread %s:\n%s", name, pol, c, held, stuck.Dump)
-					}
-				}
-			}
-		}
-	}
-}
-
 // TestSameSeedSameRun: a simulated run is a function of its seed.
 func TestSameSeedSameRun(t *testing.T) {
 	w := load(t, "webserver", workload.Params{Conns: 3, Requests: 3, Window: 2})
