@@ -238,7 +238,7 @@ func (m *Model) why(s State, op workload.Op) string {
 	case workload.Read:
 		out := name + " has nothing to read"
 		if who := m.supplier(s, m.side(op.Object, workload.Read, false)); who != "" {
-			out += " (" + who + " later)"
+			out += "; " + who
 		}
 		return out
 	case workload.Write:
@@ -248,21 +248,62 @@ func (m *Model) why(s State, op workload.Op) string {
 }
 
 // supplier names the first thread or peer whose remaining program puts an
-// item on channel side sd: "client0 sends on it".
+// item on channel side sd, and what it must do first: "client0 sends on it
+// only after it receives from c0".
 func (m *Model) supplier(s State, sd int) string {
 	for t, th := range m.w.Threads {
-		for _, op := range th.Ops[min(int(s.PC[t]), len(th.Ops)):] {
-			if op.Kind == workload.Write && m.side(op.Object, workload.Write, false) == sd {
-				return th.Name + " writes it"
+		pc := min(int(s.PC[t]), len(th.Ops))
+		for i, op := range th.Ops[pc:] {
+			if op.Kind != workload.Write || m.side(op.Object, workload.Write, false) != sd {
+				continue
 			}
+			if i > 0 {
+				return fmt.Sprintf("%s writes it only after it %s", th.Name, m.doing(th.Ops[pc]))
+			}
+			switch p := th.Process; {
+			case m.waitsForSlot(s, t):
+				return th.Name + " would write it, but waits for a free slot"
+			case s.Mode[p]&modeStopped != 0:
+				return th.Name + " would write it, but the scheduler is stopped"
+			}
+			return th.Name + " is about to write it"
 		}
 	}
 	for p, pr := range m.w.Peers {
-		for _, op := range pr.Ops[s.PeerPC[p]:] {
-			if op.Kind == workload.Send && m.side(op.Object, workload.Send, true) == sd {
-				return pr.Name + " sends on it"
+		pc := int(s.PeerPC[p])
+		for i, op := range pr.Ops[pc:] {
+			if op.Kind != workload.Send || m.side(op.Object, workload.Send, true) != sd {
+				continue
 			}
+			if i > 0 {
+				return fmt.Sprintf("%s sends on it only after it %s", pr.Name, m.doing(pr.Ops[pc]))
+			}
+			return pr.Name + " is about to send on it"
 		}
 	}
 	return ""
+}
+
+// doing renders an operation as what an actor must get done: "receives
+// from c0", "pops from q0", "reads a".
+func (m *Model) doing(op workload.Op) string {
+	obj := ""
+	if op.Object >= 0 {
+		obj = m.w.Objects[op.Object].Name
+	}
+	switch op.Kind {
+	case workload.Recv:
+		return "receives from " + obj
+	case workload.Send:
+		return "sends on " + obj
+	case workload.Push:
+		return "pushes onto " + obj
+	case workload.Pop:
+		return "pops from " + obj
+	case workload.Wait:
+		return "collects a submitted call's result"
+	case workload.Cancel:
+		return "cancels " + m.w.Threads[op.Target].Name
+	}
+	return op.Kind.String() + "s " + obj
 }

@@ -106,7 +106,7 @@ func TestWebServerDeadlockIsTheSeedsStory(t *testing.T) {
 		}
 		text := strings.Join(r.Violation.Explain, "\n")
 		for _, want := range []string{
-			"r0's read(c0): waits in the kernel: c0 has nothing to read (client0 sends on it later)",
+			"r0's read(c0): waits in the kernel: c0 has nothing to read; client0 sends on it only after it receives from c0",
 			"client0 waits to receive from c0",
 			"client1 waits to receive from c1",
 		} {
