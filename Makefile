@@ -3,7 +3,7 @@ GO ?= go
 SHELL := bash
 STATICCHECK ?= staticcheck
 
-.PHONY: check test bench lint
+.PHONY: check test bench lint spin
 
 # check: the main job. The exhaustive check of every built-in workload under
 # every policy at caps 2, 1, 3 and unlimited, as tables, with the cap-2
@@ -40,6 +40,11 @@ bench:
 	$(GO) test ./impl/sched -run '^$$' -bench Syscall -count 3
 	$(GO) test ./impl/port ./impl/kernel/host -run '^$$' -bench InFlight100k -benchtime 1x -count 3
 	$(GO) test ./impl/httpd -run '^$$' -bench Pipelined -benchtime 200000x -count 3
+
+# spin: SPIN and sysmsg side by side on the web server (needs spin and gcc:
+# apt-get install spin gcc). Not part of the test suite.
+spin:
+	bash bench/spin/compare.sh
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPIN and sysmsg side by side on the seed's web server (window 1, cap 2),
+# under block (a deadlock to find) and poll (a proof to finish): states,
+# seconds and memory to the verdict. Needs spin and gcc (Debian: apt-get
+# install spin gcc). Run from the repository: bash bench/spin/compare.sh
+#
+# The two do not count the same states: SPIN stores each process's program
+# counter and loop counters, and reduces by partial orders; sysmsg stores
+# the system's state once per distinct configuration. SPIN here checks
+# safety and deadlock (invalid end states); sysmsg also runs its livelock
+# pass. SPIN's seconds and MiB are pan's own (search time; memory including
+# its 2^24-slot hash table); sysmsg's are the whole command's (wall clock of
+# the search; peak resident memory).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+command -v spin >/dev/null || { echo "compare.sh: spin is not installed (apt-get install spin)"; exit 2; }
+command -v gcc >/dev/null || { echo "compare.sh: gcc is not installed"; exit 2; }
+go build -o bin/sysmsg ./cmd/sysmsg
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp bench/spin/webserver.pml "$work/"
+
+printf '%-7s %-6s | %-10s %12s %9s %9s | %-10s %12s %9s %9s\n' conns policy "sysmsg" states seconds MiB "spin" states seconds MiB
+for cfg in "2 2" "3 3" "4 3" "${EXTRA:-}"; do
+  [ -n "$cfg" ] || continue
+  set -- $cfg
+  for pol in block poll; do
+    code=0; [ "$pol" = poll ] && code=2
+    out=$( { /usr/bin/time -f "%M" bin/sysmsg check --conns "$1" --requests "$2" --policy "$pol" --cap 2 --json; } 2>"$work/time" || true)
+    s_states=$(echo "$out" | sed -n 's/^  "states": \([0-9]*\),/\1/p')
+    s_secs=$(echo "$out" | sed -n 's/^  "seconds": \([0-9.]*\),/\1/p')
+    s_verdict=$(echo "$out" | sed -n 's/^  "verdict": "\(.*\)",/\1/p')
+    s_kind=$(echo "$out" | sed -n 's/^  "kind": "\(.*\)",/\1/p')
+    s_mib=$(( $(tail -1 "$work/time") / 1024 ))
+    ( cd "$work" && spin -a -DN="$1" -DR="$2" -DCAP=2 -DPOLICY=$code webserver.pml >/dev/null &&
+      gcc -O2 -DSAFETY -o pan pan.c 2>/dev/null &&
+      ./pan -m100000 -w24 > pan.out ) || true
+    p_states=$(sed -n 's/^ *\([0-9]*\) states, stored.*/\1/p' "$work/pan.out")
+    p_errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$work/pan.out")
+    p_secs=$(sed -n 's/^pan: elapsed time \([0-9.e+-]*\) seconds.*/\1/p' "$work/pan.out")
+    p_mib=$(sed -n 's/^ *\([0-9.]*\)[[:space:]]*total actual memory usage.*/\1/p' "$work/pan.out")
+    p_verdict=ok; [ "$p_errors" != 0 ] && p_verdict=deadlock
+    printf '%-7s %-6s | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d\n' "$1x$2" "$pol" "${s_kind:-$s_verdict}" "$s_states" "$s_secs" "$s_mib" \
+      "$p_verdict" "$p_states" "$p_secs" "${p_mib%.*}"
+  done
+done
