@@ -193,6 +193,28 @@ var expectations = []expectation{
 		r := explore(t, spinner{trap: true}, Options{})
 		return want("verdict", r.Verdict, OK)
 	}},
+	{"fairness: a spin while the unblocking actor stays enabled is not fair", func(t testing.TB) error {
+		r := explore(t, fairToy{}, Options{Livelock: true, Fairness: true})
+		return all(
+			want("verdict", r.Verdict, OK),
+			want("states", r.Stats.States, 3),
+		)
+	}},
+	{"fairness: a knock-back cycle that both keep moving on is a fair non-progress cycle", func(t testing.TB) error {
+		if r := explore(t, fairToy{conflict: true}, Options{Livelock: true}); r.Verdict != OK {
+			return fmt.Errorf("without fairness: %v, want ok (finishing stays reachable)", r.Verdict)
+		}
+		r := explore(t, fairToy{conflict: true}, Options{Livelock: true, Fairness: true})
+		if r.Violation == nil {
+			return fmt.Errorf("no violation; verdict %v", r.Verdict)
+		}
+		return all(
+			want("kind", r.Violation.Kind, NonProgress),
+			want("property", r.Violation.Property, "fair progress"),
+			want("steps", texts(r.Violation.Trace), "P: step ahead\nQ: knock back\n"),
+			want("loop", r.Violation.Trace.Loop, 0),
+		)
+	}},
 	{"peterson: mutual exclusion holds", func(t testing.TB) error {
 		m := peterson{}
 		r, o := explore(t, m, Options{}), naive(m)
@@ -241,7 +263,7 @@ func TestToys(t *testing.T) {
 // a bug seeded in it, and requires that at least one of them fails: a test
 // suite that passes a broken engine proves nothing.
 func TestSeededBugsCaught(t *testing.T) {
-	for _, m := range []string{"last-level", "no-init-check", "livelock-deadends-only"} {
+	for _, m := range []string{"last-level", "no-init-check", "livelock-deadends-only", "fair-any-cycle"} {
 		t.Run(m, func(t *testing.T) {
 			mutant = m
 			defer func() { mutant = "" }()
@@ -425,5 +447,14 @@ func TestStoreGrowsAndFindsEverything(t *testing.T) {
 	}
 	if _, ok := st.lookup([]byte("absent"), st.hash([]byte("absent"))); ok {
 		t.Fatal("found a key never inserted")
+	}
+}
+
+func TestFairnessNeedsActors(t *testing.T) {
+	if _, err := Explore(context.Background(), spinner{}, Options{Livelock: true, Fairness: true}); err == nil {
+		t.Error("Fairness on a model without actors: no error")
+	}
+	if _, err := Explore(context.Background(), fairToy{}, Options{Fairness: true}); err == nil {
+		t.Error("Fairness without Livelock: no error")
 	}
 }

@@ -35,6 +35,10 @@ type Options struct {
 	// component of the reachable graph must hold a terminal state. It stores
 	// every edge, so it costs memory.
 	Livelock bool
+	// Fairness, with Livelock, also checks fair progress: no cycle without
+	// a terminal state that a weakly fair run can follow forever. The model
+	// must implement [Fair].
+	Fairness bool
 	// Progress, when not nil, receives a progress line about once a
 	// ProgressEvery (default one second), each starting with a carriage
 	// return, and a final newline.
@@ -72,6 +76,11 @@ var mutant string
 func Explore[S, A any](ctx context.Context, m Model[S, A], opt Options) (*Result[S, A], error) {
 	if opt.Workers < 0 || opt.MaxStates < 0 || opt.MaxDepth < 0 || opt.Timeout < 0 {
 		return nil, errors.New("check: negative bound in Options")
+	}
+	if opt.Fairness {
+		if _, ok := any(m).(Fair[A]); !ok || !opt.Livelock {
+			return nil, errors.New("check: Options.Fairness needs Options.Livelock and a model that implements Fair")
+		}
 	}
 	e := newExplorer(m, opt)
 	if opt.Timeout > 0 {

@@ -107,6 +107,9 @@ func (e *explorer[S, A]) livelock() *Violation[S, A] {
 		}
 	}
 	if bad == noID {
+		if e.opt.Fairness {
+			return e.fairCycle(comp, ncomp)
+		}
 		return nil
 	}
 	path := e.pathTo(bad)
@@ -134,6 +137,182 @@ func (e *explorer[S, A]) livelock() *Violation[S, A] {
 		Trace:    t,
 		Explain:  e.explain(t.States[t.Loop]),
 	}
+}
+
+// fairCycle looks for a fair non-progress cycle once the livelock check has
+// passed. Under weak fairness a strongly connected component C without a
+// terminal state holds a fair cycle exactly when every actor either moves
+// on an edge inside C or is disabled in some state of C: a walk through all
+// of C is then fair. A component that fails has no fair cycle inside it
+// either (any sub-cycle keeps the actor enabled throughout and still
+// without a move), so the maximal components are the only ones to test.
+func (e *explorer[S, A]) fairCycle(comp []uint32, ncomp uint32) *Violation[S, A] {
+	fair := any(e.m).(Fair[A])
+	nactors := len(fair.Actors())
+	n := uint32(e.st.count)
+	// A candidate component has an edge inside it and no terminal state.
+	// Group the candidates' states by component (ids ascending within
+	// each), in counting-sort form.
+	cand := make([]uint8, ncomp) // 1: has an internal edge; 2: has a terminal state
+	for x := range n {
+		c := comp[x] - 1
+		if e.terminal[x/64]&(1<<(x%64)) != 0 {
+			cand[c] |= 2
+		}
+		for _, w := range e.edges[e.edgeStart[x]:e.edgeStart[x+1]] {
+			if comp[w]-1 == c {
+				cand[c] |= 1
+			}
+		}
+	}
+	start := make([]uint32, ncomp+1)
+	for x := range n {
+		if c := comp[x] - 1; cand[c] == 1 {
+			start[c+1]++
+		}
+	}
+	for c := range ncomp {
+		start[c+1] += start[c]
+	}
+	members := make([]uint32, start[ncomp])
+	fill := append([]uint32(nil), start[:ncomp]...)
+	for x := range n {
+		if c := comp[x] - 1; cand[c] == 1 {
+			members[fill[c]] = x
+			fill[c]++
+		}
+	}
+	if len(members) == 0 {
+		return nil
+	}
+	offs := e.offsets()
+	moves := make([]bool, nactors)
+	disabled := make([]bool, nactors)
+	enabled := make([]bool, nactors)
+	edgeFrom := make([]uint32, nactors)
+	edgeIndex := make([]int, nactors)
+	offAt := make([]uint32, nactors)
+	var acts []A
+	done := make([]bool, ncomp)
+	// Components in the order of their smallest state, so that the one
+	// reported is the one the shortest prefix reaches.
+	for x := range n {
+		c := comp[x] - 1
+		if cand[c] != 1 || done[c] {
+			continue
+		}
+		done[c] = true
+		clear(moves)
+		clear(disabled)
+		for _, y := range members[start[c]:start[c+1]] {
+			_, key := e.st.entry(offs[y])
+			acts = e.m.Actions(e.m.Decode(key), acts[:0])
+			clear(enabled)
+			for j, a := range acts {
+				who := fair.Actor(a)
+				enabled[who] = true
+				if w := e.edges[e.edgeStart[y]+uint64(j)]; comp[w]-1 == c && !moves[who] {
+					moves[who], edgeFrom[who], edgeIndex[who] = true, y, j
+				}
+			}
+			for who, on := range enabled {
+				if !on && !disabled[who] {
+					disabled[who], offAt[who] = true, y
+				}
+			}
+		}
+		isFair := true
+		for who := range nactors {
+			isFair = isFair && (moves[who] || disabled[who])
+		}
+		if mutant == "fair-any-cycle" {
+			isFair = true // seeded bug: every cycle counts as fair
+		}
+		if !isFair {
+			continue
+		}
+		// A closed walk from x through one move of each actor that moves
+		// and one state where each other actor is disabled.
+		path := e.pathTo(x)
+		var cycle []int
+		cur := x
+		for who := range nactors {
+			switch {
+			case moves[who]:
+				cycle = append(cycle, e.pathWithin(cur, edgeFrom[who], comp)...)
+				cycle = append(cycle, edgeIndex[who])
+				cur = e.edges[e.edgeStart[edgeFrom[who]]+uint64(edgeIndex[who])]
+			case disabled[who]:
+				cycle = append(cycle, e.pathWithin(cur, offAt[who], comp)...)
+				cur = offAt[who]
+			}
+		}
+		cycle = append(cycle, e.pathWithin(cur, x, comp)...)
+		if len(cycle) == 0 {
+			cycle = e.cycleThrough(x, comp)
+		}
+		t := e.trace(append(path, cycle...))
+		t.Loop = len(path) - 1
+		return &Violation[S, A]{
+			Kind:     NonProgress,
+			Property: "fair progress",
+			Trace:    t,
+			Explain:  e.explain(t.States[t.Loop]),
+		}
+	}
+	return nil
+}
+
+// offsets returns the arena offset of every state, by id.
+func (e *explorer[S, A]) offsets() []uint64 {
+	offs := make([]uint64, e.st.count)
+	off := uint64(0)
+	for i := range offs {
+		offs[i] = off
+		if i+1 < len(offs) {
+			off = e.st.next(off)
+		}
+	}
+	return offs
+}
+
+// pathWithin returns the action indices of a shortest path from a to b
+// inside their component; empty when a is b.
+func (e *explorer[S, A]) pathWithin(a, b uint32, comp []uint32) []int {
+	if a == b {
+		return nil
+	}
+	type link struct {
+		from  uint32
+		index int
+	}
+	prev := map[uint32]link{a: {noID, -1}}
+	queue := []uint32{a}
+	for len(queue) > 0 {
+		x := queue[0]
+		queue = queue[1:]
+		for i, w := range e.edges[e.edgeStart[x]:e.edgeStart[x+1]] {
+			if comp[w] != comp[a] {
+				continue
+			}
+			if _, seen := prev[w]; seen {
+				continue
+			}
+			prev[w] = link{x, i}
+			if w == b {
+				var p []int
+				for y := b; y != a; y = prev[y].from {
+					p = append(p, prev[y].index)
+				}
+				for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
+					p[i], p[j] = p[j], p[i]
+				}
+				return p
+			}
+			queue = append(queue, w)
+		}
+	}
+	return nil // not in one component: cannot happen
 }
 
 // initID returns the id of the i-th initial state.

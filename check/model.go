@@ -105,3 +105,13 @@ func Sometimes[S, A any](name string, pred func(S) bool) Property[S, A] {
 func AlwaysStep[S, A any](name string, pred func(from S, a A, to S) bool) Property[S, A] {
 	return Property[S, A]{Name: name, Kind: StepKind, Step: pred}
 }
+
+// Fair is implemented by a model whose actions belong to actors (threads,
+// a kernel, peers), for the fair-progress check ([Options.Fairness]). Under
+// weak fairness every actor that stays enabled moves again.
+type Fair[A any] interface {
+	// Actors names the actors.
+	Actors() []string
+	// Actor returns the index in Actors of the actor that takes a.
+	Actor(a A) int
+}

@@ -43,6 +43,11 @@ const (
 	// state and never leaves itself: the system keeps moving but cannot
 	// finish.
 	Livelock
+	// NonProgress is a cycle without a terminal state that a weakly fair
+	// run can follow forever: every actor that stays enabled on it moves on
+	// it. Finishing may still be reachable, but a fair scheduler need not
+	// ever get there.
+	NonProgress
 )
 
 func (k ViolationKind) String() string {
@@ -55,6 +60,8 @@ func (k ViolationKind) String() string {
 		return "deadlock"
 	case Livelock:
 		return "livelock"
+	case NonProgress:
+		return "non-progress cycle"
 	}
 	return fmt.Sprintf("ViolationKind(%d)", int(k))
 }
@@ -77,7 +84,7 @@ type Result[S, A any] struct {
 type Violation[S, A any] struct {
 	Kind ViolationKind
 	// Property names the broken property: an Always or AlwaysStep name, or
-	// "no deadlock" or "no livelock".
+	// "no deadlock", "no livelock" or "fair progress".
 	Property string
 	Trace    Trace[S, A]
 	// Explain is the model's account of why nothing can move, when it

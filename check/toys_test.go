@@ -323,3 +323,45 @@ func texts[S, A any](t Trace[S, A]) string {
 	}
 	return b.String()
 }
+
+// fairToy tests fair progress. In the poller, P spins until Q raises a
+// flag: finishing is reachable, and the spin is not fair (Q stays enabled
+// and never moves on it). In the conflict, P steps ahead and Q knocks it
+// back, over and over; P could commit when ahead, but a weakly fair run
+// need not ever let it: both keep moving on the cycle.
+type fairToy struct{ conflict bool }
+
+type fairAct struct {
+	who  int
+	to   byte
+	name string
+}
+
+// States: poller 0 (flag down), 1 (flag up), 2 (done); conflict 0 (both
+// want), 1 (P ahead), 2 (done).
+func (fairToy) Init() []byte { return []byte{0} }
+func (m fairToy) Actions(s byte, dst []fairAct) []fairAct {
+	switch {
+	case !m.conflict && s == 0:
+		return append(dst, fairAct{0, 0, "spin"}, fairAct{1, 1, "raise"})
+	case !m.conflict && s == 1:
+		return append(dst, fairAct{0, 2, "finish"})
+	case m.conflict && s == 0:
+		return append(dst, fairAct{0, 1, "step ahead"})
+	case m.conflict && s == 1:
+		return append(dst, fairAct{0, 2, "commit"}, fairAct{1, 0, "knock back"})
+	}
+	return dst
+}
+func (fairToy) Next(s byte, a fairAct) byte      { return a.to }
+func (fairToy) Encode(dst []byte, s byte) []byte { return append(dst, s) }
+func (fairToy) Decode(src []byte) byte           { return src[0] }
+func (fairToy) Terminal(s byte) bool             { return s == 2 }
+func (fairToy) Kinds() []string                  { return []string{"step"} }
+func (fairToy) Kind(fairAct) int                 { return 0 }
+func (fairToy) Describe(s byte, a fairAct) Label {
+	return Label{Actor: [...]string{"P", "Q"}[a.who], Text: a.name}
+}
+func (fairToy) Properties() []Property[byte, fairAct] { return nil }
+func (fairToy) Actors() []string                      { return []string{"P", "Q"} }
+func (fairToy) Actor(a fairAct) int                   { return a.who }

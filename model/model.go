@@ -149,6 +149,9 @@ func (k ActKind) String() string { return actKindNames[k] }
 type Action struct {
 	Kind ActKind
 	Who  uint8
+	// Proc is, for a reap or a retry of a kept call, the process whose
+	// scheduler takes it: the actor, for fair progress.
+	Proc uint8
 }
 
 // buildKinds lists the action kinds that can fire under this policy, cap
@@ -336,7 +339,7 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 		}
 		op := th.Ops[pc]
 		if k, ok := m.threadStep(s, t, op); ok {
-			dst = append(dst, Action{k, uint8(t)})
+			dst = append(dst, Action{Kind: k, Who: uint8(t)})
 		}
 	}
 	for i, g := range s.Msgs {
@@ -345,12 +348,12 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 			if m.canProceed(s, m.w.Threads[g.Thread].Ops[g.PC]) {
 				k = PollRetry
 			}
-			dst = append(dst, Action{k, uint8(i)})
+			dst = append(dst, Action{k, uint8(i), uint8(m.w.Threads[g.Thread].Process)})
 		}
 	}
 	for i, g := range s.Msgs {
 		if g.Flags&(msgDone|msgPolled) == 0 && m.canProceed(s, m.w.Threads[g.Thread].Ops[g.PC]) {
-			dst = append(dst, Action{CompleteCall, uint8(i)})
+			dst = append(dst, Action{Kind: CompleteCall, Who: uint8(i)})
 		}
 	}
 	for i, g := range s.Msgs {
@@ -361,12 +364,12 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 		if m.reaperBlocked(s, p) {
 			continue
 		}
-		dst = append(dst, Action{m.reapKind(s, p), uint8(i)})
+		dst = append(dst, Action{m.reapKind(s, p), uint8(i), uint8(p)})
 	}
 	for p, pr := range m.w.Peers {
 		pc := s.PeerPC[p]
 		if int(pc) < len(pr.Ops) && m.peerCan(s, pr.Ops[pc]) {
-			dst = append(dst, Action{PeerStep, uint8(p)})
+			dst = append(dst, Action{Kind: PeerStep, Who: uint8(p)})
 		}
 	}
 	return dst
@@ -573,4 +576,43 @@ func (m *Model) String() string {
 	return fmt.Sprintf("policy %s, %s", m.policy, strings.Join(caps, "; "))
 }
 
-var _ check.Model[State, Action] = (*Model)(nil)
+// Actors names the actors for fair progress: each thread, the kernel, and
+// for each process its scheduler's two duties, reaping and retrying kept
+// calls, then each peer. Under weak fairness each keeps moving while it
+// stays enabled: the round-robin scheduler of docs/model.md, which reaps
+// and retries on every turn, so that retrying cannot crowd out reaping.
+func (m *Model) Actors() []string {
+	var out []string
+	for _, t := range m.w.Threads {
+		out = append(out, t.Name)
+	}
+	out = append(out, "kernel")
+	for _, p := range m.w.Processes {
+		out = append(out, "reaper of "+p.Name, "retries of "+p.Name)
+	}
+	for _, p := range m.w.Peers {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// Actor returns the index in Actors of the actor that takes a.
+func (m *Model) Actor(a Action) int {
+	nt, np := len(m.w.Threads), len(m.w.Processes)
+	switch a.Kind {
+	case CompleteCall:
+		return nt
+	case ReapReply, ReapLeavePolling, ReapResume:
+		return nt + 1 + 2*int(a.Proc)
+	case PollRetry, PollRetryWouldBlock:
+		return nt + 2 + 2*int(a.Proc)
+	case PeerStep:
+		return nt + 1 + 2*np + int(a.Who)
+	}
+	return int(a.Who)
+}
+
+var (
+	_ check.Model[State, Action] = (*Model)(nil)
+	_ check.Fair[Action]         = (*Model)(nil)
+)

@@ -28,7 +28,7 @@ func run(t testing.TB, w *workload.Workload, cfg Config, opt check.Options) (*Mo
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt.Livelock = true
+	opt.Livelock, opt.Fairness = true, true
 	r, err := check.Explore(context.Background(), m, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +320,7 @@ func FuzzModel(f *testing.F) {
 			if err != nil {
 				return // a low-water mark in the file at or above this cap
 			}
-			r, err := check.Explore(context.Background(), m, check.Options{MaxStates: 2000, Livelock: true, Workers: 1})
+			r, err := check.Explore(context.Background(), m, check.Options{MaxStates: 2000, Livelock: true, Fairness: true, Workers: 1})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -32,6 +32,8 @@ func (t *Trace) Headline() string {
 		what = "DEADLOCK after " + steps(n)
 	case "livelock":
 		what = fmt.Sprintf("LIVELOCK: %s, then a cycle of %s that never finishes", steps(t.Loop), steps(n-t.Loop))
+	case "non-progress cycle":
+		what = fmt.Sprintf("NO FAIR PROGRESS: %s, then a fair cycle of %s that a fair scheduler may follow forever", steps(t.Loop), steps(n-t.Loop))
 	default:
 		what = fmt.Sprintf("VIOLATED %q after %s", t.Property, steps(n))
 	}
@@ -65,12 +67,12 @@ func Text(w io.Writer, t *Trace) error {
 		}
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
-	if t.Kind == "livelock" && t.Loop >= 0 && t.Loop < len(t.Steps) {
+	if t.Loop >= 0 && t.Loop < len(t.Steps) {
 		fmt.Fprintf(&b, "  %*s  -- back to the state before step %d --\n", numW, "", t.Loop+1)
 	}
 	if len(t.Explain) > 0 {
-		if t.Kind == "livelock" {
-			b.WriteString("on the cycle, nothing can finish:\n")
+		if t.Loop >= 0 {
+			b.WriteString("on the cycle, nothing finishes:\n")
 		} else {
 			b.WriteString("why nothing can move:\n")
 		}

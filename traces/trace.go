@@ -35,15 +35,16 @@ type Trace struct {
 	Caps   []int  `json:"caps"`
 	Lows   []int  `json:"lows"`
 	// Verdict is "violation"; Kind is "invariant", "step invariant",
-	// "deadlock" or "livelock"; Property names the broken property.
+	// "deadlock", "livelock" or "non-progress cycle"; Property names the
+	// broken property.
 	Verdict  string `json:"verdict"`
 	Kind     string `json:"kind"`
 	Property string `json:"property"`
 	// Path is the index of the initial state, then each step's action index
 	// among the enabled actions, in the model's fixed order.
 	Path []int `json:"path"`
-	// Loop is, for a livelock's lasso, the index of the state where the
-	// cycle starts (state 0 is the initial state); -1 otherwise. NoReturn is
+	// Loop is, for a lasso (a livelock or a fair non-progress cycle), the
+	// index of the state where the cycle starts (state 0 is the initial state); -1 otherwise. NoReturn is
 	// the first state from which finishing was no longer possible, or -1.
 	Loop     int `json:"loop"`
 	NoReturn int `json:"noReturn"`

@@ -80,7 +80,7 @@ func TestTextRendersLassoMarkers(t *testing.T) {
 		"-- from here on the system can no longer finish --",
 		"-- the cycle starts here and repeats forever --",
 		"-- back to the state before step 2 --",
-		"on the cycle, nothing can finish:",
+		"on the cycle, nothing finishes:",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("rendering lacks %q:\n%s", want, out)

@@ -138,7 +138,7 @@ func (b *boundFlags) register(fs *flag.FlagSet) {
 }
 
 func (b *boundFlags) options() (check.Options, error) {
-	opt := check.Options{MaxStates: b.maxStates, MaxDepth: b.maxDepth, Timeout: b.timeout, Workers: b.workers, Livelock: true}
+	opt := check.Options{MaxStates: b.maxStates, MaxDepth: b.maxDepth, Timeout: b.timeout, Workers: b.workers, Livelock: true, Fairness: true}
 	if b.maxStates < 0 || b.maxDepth < 0 || b.timeout < 0 || b.workers < 0 {
 		return opt, errors.New("bounds must not be negative")
 	}
@@ -335,7 +335,7 @@ func printReport(w io.Writer, m *model.Model, res *result, tr *traces.Trace) {
 					names = append(names, p.Name)
 				}
 			}
-			names = append(names, "no deadlock", "no livelock")
+			names = append(names, "no deadlock", "no livelock", "fair progress")
 			fmt.Fprintf(w, "  checked: %s\n", strings.Join(names, "; "))
 		}
 	}
