@@ -1,5 +1,7 @@
 package check
 
+import "slices"
+
 // The livelock check runs after a complete search, on the stored graph. A
 // livelock is a bottom strongly connected component (one no edge leaves)
 // without a terminal state: once there, the system can go on moving forever
@@ -282,11 +284,17 @@ func (e *explorer[S, A]) pathWithin(a, b uint32, comp []uint32) []int {
 	if a == b {
 		return nil
 	}
+	return e.shortest(a, b, comp)
+}
+
+// shortest is a breadth-first search from a to b, at least one step long,
+// over the edges that stay inside a's component.
+func (e *explorer[S, A]) shortest(a, b uint32, comp []uint32) []int {
 	type link struct {
 		from  uint32
 		index int
 	}
-	prev := map[uint32]link{a: {noID, -1}}
+	prev := map[uint32]link{}
 	queue := []uint32{a}
 	for len(queue) > 0 {
 		x := queue[0]
@@ -295,24 +303,21 @@ func (e *explorer[S, A]) pathWithin(a, b uint32, comp []uint32) []int {
 			if comp[w] != comp[a] {
 				continue
 			}
-			if _, seen := prev[w]; seen {
-				continue
-			}
-			prev[w] = link{x, i}
 			if w == b {
-				var p []int
-				for y := b; y != a; y = prev[y].from {
-					p = append(p, prev[y].index)
+				path := []int{i}
+				for y := x; y != a; y = prev[y].from {
+					path = append(path, prev[y].index)
 				}
-				for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
-					p[i], p[j] = p[j], p[i]
-				}
-				return p
+				slices.Reverse(path)
+				return path
 			}
-			queue = append(queue, w)
+			if _, seen := prev[w]; !seen && w != a {
+				prev[w] = link{x, i}
+				queue = append(queue, w)
+			}
 		}
 	}
-	return nil // not in one component: cannot happen
+	return nil
 }
 
 // initID returns the id of the i-th initial state.
@@ -327,36 +332,7 @@ func (e *explorer[S, A]) initID(i int) uint32 {
 }
 
 // cycleThrough returns the action indices of a shortest cycle from v back to
-// v inside v's component.
+// v inside v's component, or nil when v is alone there without a self-loop.
 func (e *explorer[S, A]) cycleThrough(v uint32, comp []uint32) []int {
-	type link struct {
-		from  uint32
-		index int
-	}
-	prev := map[uint32]link{}
-	queue := []uint32{v}
-	for len(queue) > 0 {
-		x := queue[0]
-		queue = queue[1:]
-		for i, w := range e.edges[e.edgeStart[x]:e.edgeStart[x+1]] {
-			if comp[w] != comp[v] {
-				continue
-			}
-			if w == v {
-				path := []int{i}
-				for y := x; y != v; y = prev[y].from {
-					path = append(path, prev[y].index)
-				}
-				for a, b := 0, len(path)-1; a < b; a, b = a+1, b-1 {
-					path[a], path[b] = path[b], path[a]
-				}
-				return path
-			}
-			if _, seen := prev[w]; !seen {
-				prev[w] = link{x, i}
-				queue = append(queue, w)
-			}
-		}
-	}
-	return nil // v is alone in its component with no self-loop
+	return e.shortest(v, v, comp)
 }
