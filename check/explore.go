@@ -611,7 +611,11 @@ func (e *explorer[S, A]) finish(depth int) (*Result[S, A], error) {
 	if e.opt.Livelock {
 		if lim := e.opt.MemoryLimit; lim > 0 {
 			metrics.Read(e.sample)
-			if need := uint64(e.st.count) * livelockBytes; e.sample[0].Value.Uint64()+need > lim {
+			per := uint64(livelockBytes)
+			if e.opt.Fairness {
+				per += fairBytes
+			}
+			if need := uint64(e.st.count) * per; e.sample[0].Value.Uint64()+need > lim {
 				return e.incomplete(depth, fmt.Sprintf("memory bound of %d bytes: no room for the livelock check's %d bytes", lim, need)), nil
 			}
 		}

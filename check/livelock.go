@@ -17,8 +17,12 @@ import "slices"
 
 // livelockBytes is what the livelock pass allocates per state: the
 // component, index and low-link arrays, and at worst a stack entry and a
-// call frame.
-const livelockBytes = 4 + 4 + 4 + 4 + 16
+// call frame; fairBytes what the fair-progress pass adds: an arena offset,
+// a member entry, a component start and two flags.
+const (
+	livelockBytes = 4 + 4 + 4 + 4 + 16
+	fairBytes     = 8 + 4 + 4 + 1 + 1
+)
 
 func (e *explorer[S, A]) livelock() *Violation[S, A] {
 	n := e.st.count

@@ -82,10 +82,11 @@ type Stats struct {
 	Seconds     float64 `json:"seconds"`
 }
 
-// Write stores t as indented JSON.
+// Write stores t as indented JSON, stamped with this Format and Version.
 func Write(w io.Writer, t *Trace) error {
-	t.Format, t.Version = Format, Version
-	b, err := json.MarshalIndent(t, "", "  ")
+	c := *t
+	c.Format, c.Version = Format, Version
+	b, err := json.MarshalIndent(&c, "", "  ")
 	if err != nil {
 		return err
 	}

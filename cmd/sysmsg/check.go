@@ -32,6 +32,12 @@ type workloadFlags struct {
 
 func (wf *workloadFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&wf.name, "workload", "webserver", "a built-in workload ("+strings.Join(workload.BuiltinNames(), ", ")+") or a workload file")
+	wf.registerSizes(fs)
+}
+
+// registerSizes registers the built-ins' size flags alone, for a command
+// that names its workloads another way.
+func (wf *workloadFlags) registerSizes(fs *flag.FlagSet) {
 	fs.IntVar(&wf.params.Conns, "conns", 2, "webserver: connections")
 	fs.IntVar(&wf.params.Requests, "requests", 2, "webserver: requests per connection")
 	fs.IntVar(&wf.params.Window, "window", 1, "webserver: requests the client keeps outstanding")

@@ -58,8 +58,7 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 	show := fs.String("show", "2", "print the counterexamples found at this cap (a number, unlimited, all or none)")
 	asJSON := fs.Bool("json", false, "print the cells as a JSON array instead of tables")
 	var wf workloadFlags
-	wf.register(fs)
-	fs.Lookup("workload").Usage = "ignored by sweep: use -workloads"
+	wf.registerSizes(fs)
 	var bf boundFlags
 	bf.register(fs)
 	if code := parseFlags(fs, args); code >= 0 {

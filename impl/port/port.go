@@ -446,13 +446,6 @@ func (p *Port) Stats() Stats {
 	return p.stats
 }
 
-// AllocatedBytes is the memory held by the port's message slabs.
-func (p *Port) AllocatedBytes() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.allocated * MsgSize
-}
-
 // NoteCancel records a cancel that the kernel completed. The kernel calls
 // it as it completes the cancel message, after completing the target's
 // messages it held.
