@@ -415,12 +415,21 @@ func TestReplayRejectsBadPath(t *testing.T) {
 	}
 }
 
-func TestProgressLine(t *testing.T) {
-	var b strings.Builder
-	explore(t, counters{n: 3, k: 4}, Options{Progress: &b, ProgressEvery: time.Nanosecond})
-	out := b.String()
-	if !strings.HasPrefix(out, "\r") || !strings.HasSuffix(out, "\n") || !strings.Contains(out, "64 states") {
-		t.Errorf("progress output %q", out)
+func TestProgressReportsEachPass(t *testing.T) {
+	var got []Progress
+	r := explore(t, fairToy{}, Options{Livelock: true, Fairness: true, ProgressEvery: time.Nanosecond,
+		Progress: func(p Progress) { got = append(got, p) }})
+	var starts []Phase
+	for _, p := range got {
+		if p.Start {
+			starts = append(starts, p.Phase)
+		}
+	}
+	if err := want("passes opened", starts, []Phase{PhaseSearch, PhaseLivelock, PhaseFairness}); err != nil {
+		t.Error(err)
+	}
+	if last := got[len(got)-1]; last.States != r.Stats.States || last.Phase != PhaseFairness {
+		t.Errorf("last report %+v, want the fairness pass with %d states", last, r.Stats.States)
 	}
 }
 

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"runtime"
-	"runtime/debug"
 	"runtime/metrics"
+	"strings"
 	"sync"
 	"time"
 )
@@ -27,9 +26,10 @@ type Options struct {
 	MaxDepth int
 	// Timeout stops the search after this long; 0 means no limit.
 	Timeout time.Duration
-	// MemoryLimit stops the search once the Go heap exceeds this many bytes,
-	// and is passed to the runtime as its soft memory limit for the search;
-	// 0 means no limit.
+	// MemoryLimit stops the check, in any pass, once the Go heap exceeds
+	// this many bytes; 0 means no limit. The explorer does not touch the
+	// runtime's own soft memory limit: that is the program's to set
+	// (debug.SetMemoryLimit), as it is process-wide.
 	MemoryLimit uint64
 	// Livelock turns on the livelock check: every bottom strongly connected
 	// component of the reachable graph must hold a terminal state. It stores
@@ -39,16 +39,20 @@ type Options struct {
 	// a terminal state that a weakly fair run can follow forever. The model
 	// must implement [Fair].
 	Fairness bool
-	// Progress, when not nil, receives a progress line about once a
-	// ProgressEvery (default one second), each starting with a carriage
-	// return, and a final newline.
-	Progress      io.Writer
+	// Progress, when not nil, is called with a snapshot of the check at the
+	// start of each pass and about once a ProgressEvery (default one
+	// second) while it runs, always from the goroutine that called
+	// [Explore]. The final figures are in the [Result].
+	Progress      func(Progress)
 	ProgressEvery time.Duration
+	// Validate checks the model's contract ([Validate]) on every state the
+	// search stores, not only on a sample: slower, for debugging a model.
+	Validate bool
 
 	_ struct{}
 }
 
-// ErrModelPanic is returned when the model panics during the search.
+// ErrModelPanic is returned when the model panics, in any pass of a check.
 var ErrModelPanic = errors.New("check: the model panicked")
 
 // ErrTooManyActions is returned when a state has more enabled actions than a
@@ -60,6 +64,12 @@ const (
 	windowSize = 32  // blocks expanded before the results are merged
 	noParent   = math.MaxUint32
 	noID       = math.MaxUint32
+	// validateEvery is how often, in state ids, the search checks the
+	// model's contract on a stored state when Options.Validate is off.
+	validateEvery = 1024
+	// passCheckEvery is how many steps a graph pass takes between looks
+	// at the context, the memory bound and the progress callback.
+	passCheckEvery = 1 << 14
 )
 
 // mutant names a deliberately seeded bug, set only by this package's tests to
@@ -71,10 +81,16 @@ var mutant string
 // opt.Livelock, livelock freedom. It stops at the first violation, which it
 // reports with a shortest trace.
 //
-// The returned error is non-nil only when the search could not run; a
-// violated property or a cut-short search is reported in the [Result].
-func Explore[S, A any](ctx context.Context, m Model[S, A], opt Options) (*Result[S, A], error) {
-	if opt.Workers < 0 || opt.MaxStates < 0 || opt.MaxDepth < 0 || opt.Timeout < 0 {
+// Before searching it checks the model against its contract ([Validate]),
+// and during the search it checks the contract again on a sample of the
+// states it stores (on all of them with opt.Validate).
+//
+// The returned error is non-nil only when the search could not run: bad
+// options, a model that breaks its contract, or a model that panicked, each
+// naming the state. A violated property or a cut-short search is reported
+// in the [Result].
+func Explore[S, A any](ctx context.Context, m Model[S, A], opt Options) (res *Result[S, A], err error) {
+	if opt.Workers < 0 || opt.MaxStates < 0 || opt.MaxDepth < 0 || opt.Timeout < 0 || opt.ProgressEvery < 0 {
 		return nil, errors.New("check: negative bound in Options")
 	}
 	if opt.Fairness {
@@ -82,25 +98,29 @@ func Explore[S, A any](ctx context.Context, m Model[S, A], opt Options) (*Result
 			return nil, errors.New("check: Options.Fairness needs Options.Livelock and a model that implements Fair")
 		}
 	}
-	e := newExplorer(m, opt)
+	if err := Validate(m, validateWalk); err != nil {
+		return nil, err
+	}
 	if opt.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opt.Timeout)
 		defer cancel()
 	}
-	if opt.MemoryLimit > 0 {
-		old := debug.SetMemoryLimit(int64(min(opt.MemoryLimit, math.MaxInt64)))
-		defer debug.SetMemoryLimit(old)
-	}
-	res, err := e.run(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	e := newExplorer(m, opt)
+	defer func() {
+		// A model that panics outside the workers (in Init, in a graph
+		// pass, while a trace is rebuilt) is a bug in the model too: say
+		// where, as an error, rather than crash the caller.
+		if r := recover(); r != nil {
+			res, err = nil, e.panicError(r)
+		}
+	}()
+	return e.run(ctx)
 }
 
 type explorer[S, A any] struct {
 	m     Model[S, A]
+	fair  Fair[A] // nil unless the model has actors
 	opt   Options
 	props []Property[S, A]
 	kinds []string
@@ -128,10 +148,19 @@ type explorer[S, A any] struct {
 	peak     uint64
 	sample   []metrics.Sample
 	workers  int
+	depth    int   // the level being searched, for progress reports
+	phase    Phase // the pass under way, for progress reports
+
+	// doing says what the main goroutine is doing with the model, for the
+	// error when the model panics there; at is the state concerned, or
+	// noID.
+	doing string
+	at    uint32
 }
 
 func newExplorer[S, A any](m Model[S, A], opt Options) *explorer[S, A] {
-	e := &explorer[S, A]{m: m, opt: opt, props: m.Properties(), kinds: m.Kinds()}
+	e := &explorer[S, A]{m: m, opt: opt, props: m.Properties(), kinds: m.Kinds(), at: noID}
+	e.fair, _ = any(m).(Fair[A])
 	for i, p := range e.props {
 		switch p.Kind {
 		case AlwaysKind:
@@ -170,6 +199,8 @@ type finding struct {
 
 func noFinding() finding { return finding{state: noID, parent: noID} }
 
+func (f finding) found() bool { return f.state != noID || f.parent != noID }
+
 // before reports whether f comes before g in the order in which findings are
 // reported: a bad state before a bad transition (its trace is shorter), and
 // otherwise by id and action index.
@@ -192,6 +223,9 @@ type cand struct {
 	index  uint16
 	off    uint32 // into keys
 	n      uint32
+	// to is, at the depth bound, the id of the successor found by look-up,
+	// or noID when it is not stored; unused below the bound.
+	to uint32
 }
 
 // blockOut is what expanding one block produces, merged in block order so
@@ -206,42 +240,56 @@ type blockOut struct {
 	trans    uint64
 	find     finding
 	reached  []uint32
-	depthCut bool
+	depthCut bool // only for the seeded bug "depth-bound-unchecked"
 	err      error
 }
 
 type scratch[A any] struct {
-	acts []A
-	enc  []byte
+	acts, again []A
+	enc, enc2   []byte
+}
+
+// level gathers what the windows of one breadth-first level found.
+type level struct {
+	find     finding
+	reached  []uint32
+	depthCut bool   // a transition at the depth bound leads to a state not stored
+	stop     string // why the search must stop now: a bound, a timeout, an interrupt
 }
 
 func (e *explorer[S, A]) run(ctx context.Context) (*Result[S, A], error) {
 	e.start = time.Now()
 	e.lastShow = e.start
+	e.doing = "computing the initial states"
 	for i, s := range e.m.Init() {
 		key := e.m.Encode(nil, s)
 		if _, _, err := e.add(key, e.st.hash(key), noParent, i); err != nil {
 			return nil, err
 		}
 	}
+	e.doing = ""
 	e.levels = []uint32{0, uint32(e.st.count)}
+	e.begin(PhaseSearch)
 	outs := [2][]blockOut{make([]blockOut, windowSize), make([]blockOut, windowSize)}
 	scr := make([]scratch[A], e.workers)
 	for depth := 0; ; depth++ {
+		e.depth = depth
 		lo, hi := e.levels[depth], e.levels[depth+1]
-		expand := e.opt.MaxDepth == 0 || depth < e.opt.MaxDepth
-		find := noFinding()
-		depthCut := false
-		reached := append([]uint32(nil), e.reached...)
+		// At the depth bound the level's transitions are still taken and
+		// checked, and their successors looked up: the search is complete
+		// only if every one is stored already.
+		atBound := e.opt.MaxDepth > 0 && depth >= e.opt.MaxDepth
+		lv := level{find: noFinding(), reached: append([]uint32(nil), e.reached...)}
 		// Blocks are aligned to multiples of blockSize. The workers expand
 		// one window of blocks while the main goroutine merges the one
 		// before: expansion reads only the current level's entries, which
-		// the merge never changes, and looks nothing up in the hash table.
+		// the merge never changes, and looks nothing up in the hash table
+		// except at the depth bound, where the merge inserts nothing.
 		lastBlock := (hi - 1) / blockSize
 		window := func(b uint32) int { return min(windowSize, int(lastBlock-b+1)) }
 		blockOff := e.blockOff[:len(e.blockOff):len(e.blockOff)]
 		cur := 0
-		e.expandWindow(lo/blockSize, lo, hi, window(lo/blockSize), expand, blockOff, outs[cur], scr)
+		e.expandWindow(lo/blockSize, lo, hi, window(lo/blockSize), atBound, blockOff, outs[cur], scr)
 		for b := lo / blockSize; b <= lastBlock; b += windowSize {
 			nb := window(b)
 			next := b + windowSize
@@ -250,33 +298,39 @@ func (e *explorer[S, A]) run(ctx context.Context) (*Result[S, A], error) {
 				go func() {
 					defer close(done)
 					// One core merges meanwhile: expand on the others.
-					e.expandWindow(next, lo, hi, window(next), expand, blockOff, outs[1-cur], scr[:max(1, len(scr)-1)])
+					e.expandWindow(next, lo, hi, window(next), atBound, blockOff, outs[1-cur], scr[:max(1, len(scr)-1)])
 				}()
 			} else {
 				close(done)
 			}
-			stop, res, err := e.mergeWindow(ctx, depth, outs[cur][:nb], &find, reached, &depthCut)
+			err := e.mergeWindow(ctx, outs[cur][:nb], &lv, atBound)
 			<-done
-			if err != nil || res != nil {
-				return res, err
+			if err != nil {
+				return nil, err
 			}
-			if stop {
-				break // a later bad state has a larger id, and bad states come first
+			// A later bad state has a larger id, and bad states come
+			// first; a bound ends the level where it tripped.
+			if lv.stop != "" || lv.find.state != noID {
+				break
 			}
 			cur = 1 - cur
 		}
+		// This is the one place that decides how the search ends. A
+		// finding beats a bound: the violation is real whatever was cut.
 		last := uint32(e.st.count) == hi
 		if !(mutant == "last-level" && last) {
-			e.reached = reached
-			if find.state != noID || find.parent != noID {
-				return e.violation(depth, find), nil
+			e.reached = lv.reached
+			if lv.find.found() {
+				return e.violation(depth, lv.find), nil
 			}
 		}
-		if depthCut {
+		switch {
+		case lv.stop != "":
+			return e.incomplete(depth, lv.stop), nil
+		case lv.depthCut:
 			return e.incomplete(depth, fmt.Sprintf("depth bound of %d reached", e.opt.MaxDepth)), nil
-		}
-		if last {
-			return e.finish(depth)
+		case last:
+			return e.finish(ctx, depth)
 		}
 		e.levels = append(e.levels, uint32(e.st.count))
 	}
@@ -303,47 +357,52 @@ func (e *explorer[S, A]) add(key []byte, h uint64, parent uint32, index int) (ui
 	return id, true, nil
 }
 
-// mergeWindow merges a window's blocks in order and folds their findings
-// into the level's. It returns a result when the search must end here, and
-// stop when a bad state was found (the rest of the level cannot hold an
-// earlier one).
-func (e *explorer[S, A]) mergeWindow(ctx context.Context, depth int, outs []blockOut, find *finding, reached []uint32, depthCut *bool) (bool, *Result[S, A], error) {
+// mergeWindow folds a window's findings into the level's, then merges its
+// blocks in order. It sets lv.stop when a bound or the context ends the
+// search; the findings of every block of the window are kept even so.
+func (e *explorer[S, A]) mergeWindow(ctx context.Context, outs []blockOut, lv *level, atBound bool) error {
 	for i := range outs {
 		o := &outs[i]
 		if o.err != nil {
-			return false, nil, o.err
+			return e.blockError(o.err)
 		}
-		if o.find.before(*find) {
-			*find = o.find
+		if o.find.before(lv.find) {
+			lv.find = o.find
 		}
 		for j, r := range o.reached {
-			reached[j] = min(reached[j], r)
+			lv.reached[j] = min(lv.reached[j], r)
 		}
-		*depthCut = *depthCut || o.depthCut
-		full, err := e.merge(o)
+		lv.depthCut = lv.depthCut || o.depthCut
+	}
+	for i := range outs {
+		full, cut, err := e.merge(&outs[i], atBound)
 		if err != nil {
-			return false, nil, err
+			return err
 		}
+		lv.depthCut = lv.depthCut || cut
 		if full {
-			return false, e.incomplete(depth, fmt.Sprintf("state bound of %d reached", e.opt.MaxStates)), nil
+			lv.stop = fmt.Sprintf("state bound of %d reached", e.opt.MaxStates)
+			if mutant == "bound-drops-finding" {
+				lv.find = noFinding() // seeded bug: the bound hides the finding
+			}
+			return nil
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return false, e.incomplete(depth, interruptReason(err)), nil
+		lv.stop = interruptReason(err)
+		return nil
 	}
-	if reason := e.watch(depth); reason != "" {
-		return false, e.incomplete(depth, reason), nil
-	}
-	return find.state != noID, nil, nil
+	lv.stop = e.watch()
+	return nil
 }
 
 // expandWindow expands the level's states [lo, hi) that fall in nb blocks
 // from block number first, spread over the workers; outs[i] receives block
 // first+i. blockOff is the arena offset of each block's first entry.
-func (e *explorer[S, A]) expandWindow(first, lo, hi uint32, nb int, expand bool, blockOff []uint64, outs []blockOut, scr []scratch[A]) {
+func (e *explorer[S, A]) expandWindow(first, lo, hi uint32, nb int, atBound bool, blockOff []uint64, outs []blockOut, scr []scratch[A]) {
 	work := func(w int, i int) {
 		start := (first + uint32(i)) * blockSize
-		e.expandBlock(max(lo, start), min(start+blockSize, hi), expand, blockOff, &outs[i], &scr[w])
+		e.expandBlock(max(lo, start), min(start+blockSize, hi), atBound, blockOff, &outs[i], &scr[w])
 	}
 	workers := min(len(scr), nb)
 	if workers <= 1 {
@@ -374,13 +433,24 @@ func (e *explorer[S, A]) expandWindow(first, lo, hi uint32, nb int, expand bool,
 	wg.Wait()
 }
 
-func (e *explorer[S, A]) expandBlock(lo, hi uint32, expand bool, blockOff []uint64, o *blockOut, sc *scratch[A]) {
+// stateError is a failure of the model at one stored state, found by a
+// worker; the main goroutine names the state by its path before reporting.
+type stateError struct {
+	id   uint32
+	what string
+	err  error
+}
+
+func (x *stateError) Error() string { return fmt.Sprintf("%v: %s state %d", x.err, x.what, x.id) }
+func (x *stateError) Unwrap() error { return x.err }
+
+func (e *explorer[S, A]) expandBlock(lo, hi uint32, atBound bool, blockOff []uint64, o *blockOut, sc *scratch[A]) {
 	id := lo
 	defer func() {
 		// A model that panics is a bug in the model; say where, as an
 		// error, rather than crash the program that runs the search.
 		if r := recover(); r != nil {
-			o.err = fmt.Errorf("%w: expanding state %d: %v", ErrModelPanic, id, r)
+			o.err = &stateError{id: id, what: fmt.Sprintf("%v, expanding", r), err: ErrModelPanic}
 		}
 	}()
 	o.first = lo &^ (blockSize - 1)
@@ -425,16 +495,21 @@ func (e *explorer[S, A]) expandBlock(lo, hi uint32, expand bool, blockOff []uint
 		}
 		sc.acts = e.m.Actions(s, sc.acts[:0])
 		if len(sc.acts) > math.MaxUint16 {
-			o.err = ErrTooManyActions
+			o.err = &stateError{id: id, what: "in", err: ErrTooManyActions}
 			return
+		}
+		if e.opt.Validate || id%validateEvery == 0 {
+			if msg := e.validateState(s, key, sc); msg != "" {
+				o.err = &stateError{id: id, what: msg + ", in", err: ErrInvalidModel}
+				return
+			}
 		}
 		if len(sc.acts) == 0 && !term && o.find.state == noID {
 			o.find.state, o.find.prop = id, -1
 		}
-		if !expand {
-			// At the depth bound the search is complete only if every
-			// successor is already stored. Nothing is merged at this level,
-			// so the lookups race with no insertion.
+		if atBound && mutant == "depth-bound-unchecked" {
+			// Seeded bug: at the depth bound only look the successors
+			// up, leaving their transitions unchecked and uncounted.
 			for _, a := range sc.acts {
 				sc.enc = e.m.Encode(sc.enc[:0], e.m.Next(s, a))
 				if _, ok := e.st.lookup(sc.enc, e.st.hash(sc.enc)); !ok {
@@ -464,15 +539,27 @@ func (e *explorer[S, A]) expandBlock(lo, hi uint32, expand bool, blockOff []uint
 			}
 			sc.enc = e.m.Encode(sc.enc[:0], t)
 			h := e.st.hash(sc.enc)
-			o.cands = append(o.cands, cand{hash: h, parent: id, index: uint16(i), off: uint32(len(o.keys)), n: uint32(len(sc.enc))})
-			o.keys = append(o.keys, sc.enc...)
+			c := cand{hash: h, parent: id, index: uint16(i), to: noID}
+			if atBound {
+				// Nothing is inserted at this level, so the look-ups
+				// race with no writer.
+				if to, ok := e.st.lookup(sc.enc, h); ok {
+					c.to = to
+				}
+			} else {
+				c.off, c.n = uint32(len(o.keys)), uint32(len(sc.enc))
+				o.keys = append(o.keys, sc.enc...)
+			}
+			o.cands = append(o.cands, c)
 		}
 	}
 }
 
 // merge adds a block's new states to the store in order, and its edges
-// and terminal bits. It reports whether the state bound stopped it.
-func (e *explorer[S, A]) merge(o *blockOut) (bool, error) {
+// and terminal bits; at the depth bound it adds no state, and reports cut
+// when a successor is not stored. It reports full when the state bound
+// stopped it.
+func (e *explorer[S, A]) merge(o *blockOut, atBound bool) (full, cut bool, err error) {
 	for k, c := range o.fired {
 		e.fired[k] += c
 	}
@@ -486,15 +573,19 @@ func (e *explorer[S, A]) merge(o *blockOut) (bool, error) {
 		e.edgeStart = append(e.edgeStart, 0)
 	}
 	for _, c := range o.cands {
-		key := o.keys[c.off : c.off+c.n]
-		if e.opt.MaxStates > 0 && e.st.count >= e.opt.MaxStates {
-			if _, ok := e.st.lookup(key, c.hash); !ok {
-				return true, nil
+		id := c.to
+		if atBound {
+			cut = cut || id == noID
+		} else {
+			key := o.keys[c.off : c.off+c.n]
+			if e.opt.MaxStates > 0 && e.st.count >= e.opt.MaxStates {
+				if _, ok := e.st.lookup(key, c.hash); !ok {
+					return true, cut, nil
+				}
 			}
-		}
-		id, _, err := e.add(key, c.hash, c.parent, int(c.index))
-		if err != nil {
-			return false, err
+			if id, _, err = e.add(key, c.hash, c.parent, int(c.index)); err != nil {
+				return false, cut, err
+			}
 		}
 		if e.opt.Livelock {
 			e.edges = append(e.edges, id)
@@ -505,12 +596,21 @@ func (e *explorer[S, A]) merge(o *blockOut) (bool, error) {
 			e.edgeStart = append(e.edgeStart, e.edgeStart[len(e.edgeStart)-1]+uint64(d))
 		}
 	}
-	return false, nil
+	return false, cut, nil
 }
 
-// watch shows progress and enforces the memory bound; it returns a reason
-// to stop, or "".
-func (e *explorer[S, A]) watch(depth int) string {
+// begin opens a pass and tells the progress callback.
+func (e *explorer[S, A]) begin(p Phase) {
+	e.phase = p
+	if e.opt.Progress != nil {
+		e.lastShow = time.Now()
+		e.opt.Progress(e.snapshot(true, 0))
+	}
+}
+
+// watch enforces the memory bound and reports progress; it returns a
+// reason to stop, or "". settled is how far a graph pass has got.
+func (e *explorer[S, A]) watch(settled ...int) string {
 	metrics.Read(e.sample)
 	heap := e.sample[0].Value.Uint64()
 	e.peak = max(e.peak, heap)
@@ -520,16 +620,39 @@ func (e *explorer[S, A]) watch(depth int) string {
 	if e.opt.Progress != nil {
 		if now := time.Now(); now.Sub(e.lastShow) >= e.opt.ProgressEvery {
 			e.lastShow = now
-			e.showProgress(depth, now)
+			n := 0
+			if len(settled) > 0 {
+				n = settled[0]
+			}
+			e.opt.Progress(e.snapshot(false, n))
 		}
 	}
 	return ""
 }
 
-func (e *explorer[S, A]) showProgress(depth int, now time.Time) {
-	secs := now.Sub(e.start).Seconds()
-	fmt.Fprintf(e.opt.Progress, "\r%d states, %d transitions, depth %d, %.0f states/s, heap %d MiB, %.0fs ",
-		e.st.count, e.transitions, depth, float64(e.st.count)/max(secs, 1e-9), e.peak>>20, secs)
+func (e *explorer[S, A]) snapshot(start bool, settled int) Progress {
+	metrics.Read(e.sample)
+	heap := e.sample[0].Value.Uint64()
+	e.peak = max(e.peak, heap)
+	return Progress{
+		Phase: e.phase, Start: start, States: e.st.count, Transitions: e.transitions,
+		Depth: e.depth, Settled: settled, Elapsed: time.Since(e.start), Heap: heap,
+	}
+}
+
+// passCheck is how a graph pass looks at the context and the bounds every
+// passCheckEvery steps; it returns a reason to stop, or "".
+func (e *explorer[S, A]) passCheck(ctx context.Context, steps uint64, settled int) string {
+	if steps%passCheckEvery != 0 || mutant == "passes-ignore-ctx" {
+		return ""
+	}
+	if err := ctx.Err(); err != nil {
+		return interruptReason(err) + " during the " + e.phase.String() + " pass"
+	}
+	if r := e.watch(settled); r != "" {
+		return r + " during the " + e.phase.String() + " pass"
+	}
+	return ""
 }
 
 func interruptReason(err error) string {
@@ -543,10 +666,6 @@ func (e *explorer[S, A]) stats(depth int) Stats {
 	secs := time.Since(e.start).Seconds()
 	metrics.Read(e.sample)
 	e.peak = max(e.peak, e.sample[0].Value.Uint64())
-	if e.opt.Progress != nil {
-		e.showProgress(depth, time.Now())
-		fmt.Fprintln(e.opt.Progress)
-	}
 	s := Stats{
 		States:      e.st.count,
 		Transitions: e.transitions,
@@ -572,7 +691,7 @@ func (e *explorer[S, A]) reaches() []Reach[S, A] {
 	for j, p := range e.sometimes {
 		out[j] = Reach[S, A]{Name: e.props[p].Name}
 		if id := e.reached[j]; id != noID {
-			t := e.trace(e.pathTo(id))
+			t := e.trace(e.pathTo(id), id)
 			out[j].Reached, out[j].Trace = true, &t
 		}
 	}
@@ -588,44 +707,59 @@ func (e *explorer[S, A]) violation(depth int, f finding) *Result[S, A] {
 	switch {
 	case f.state != noID && f.prop >= 0:
 		v.Kind, v.Property = Invariant, e.props[f.prop].Name
-		v.Trace = e.trace(e.pathTo(f.state))
+		v.Trace = e.trace(e.pathTo(f.state), f.state)
 	case f.state != noID:
 		v.Kind, v.Property = Deadlock, "no deadlock"
-		v.Trace = e.trace(e.pathTo(f.state))
-		v.Explain = e.explain(v.Trace.States[len(v.Trace.States)-1])
+		v.Trace = e.trace(e.pathTo(f.state), f.state)
+		v.Explain = e.explain(v.Trace.States[len(v.Trace.States)-1], f.state)
 	default:
 		v.Kind, v.Property = StepInvariant, e.props[f.sprop].Name
-		v.Trace = e.trace(append(e.pathTo(f.parent), f.index))
+		v.Trace = e.trace(append(e.pathTo(f.parent), f.index), f.parent)
 	}
+	return e.violated(depth, v)
+}
+
+func (e *explorer[S, A]) violated(depth int, v *Violation[S, A]) *Result[S, A] {
 	return &Result[S, A]{Verdict: Violated, Violation: v, Sometimes: e.reaches(), Stats: e.stats(depth)}
 }
 
-func (e *explorer[S, A]) explain(s S) []string {
-	if x, ok := any(e.m).(Explainer[S]); ok {
-		return x.Explain(s)
+func (e *explorer[S, A]) explain(s S, id uint32) []string {
+	x, ok := any(e.m).(Explainer[S])
+	if !ok {
+		return nil
 	}
-	return nil
+	e.doing, e.at = "explaining", id
+	defer func() { e.doing, e.at = "", noID }()
+	return x.Explain(s)
 }
 
-func (e *explorer[S, A]) finish(depth int) (*Result[S, A], error) {
-	if e.opt.Livelock {
-		if lim := e.opt.MemoryLimit; lim > 0 {
-			metrics.Read(e.sample)
-			per := uint64(livelockBytes)
-			if e.opt.Fairness {
-				per += fairBytes
-			}
-			if need := uint64(e.st.count) * per; e.sample[0].Value.Uint64()+need > lim {
-				return e.incomplete(depth, fmt.Sprintf("memory bound of %d bytes: no room for the livelock check's %d bytes", lim, need)), nil
-			}
+// finish runs the graph passes after a complete search: each honours the
+// context and the bounds as the search does.
+func (e *explorer[S, A]) finish(ctx context.Context, depth int) (*Result[S, A], error) {
+	if !e.opt.Livelock {
+		return &Result[S, A]{Verdict: OK, Sometimes: e.reaches(), Stats: e.stats(depth)}, nil
+	}
+	if lim := e.opt.MemoryLimit; lim > 0 {
+		metrics.Read(e.sample)
+		per := uint64(livelockBytes)
+		if e.opt.Fairness {
+			per += fairBytes
 		}
-		if e.opt.Progress != nil {
-			e.showProgress(depth, time.Now())
-			fmt.Fprintf(e.opt.Progress, "\n%d states explored; checking for livelock ...", e.st.count)
+		if need := uint64(e.st.count) * per; e.sample[0].Value.Uint64()+need > lim {
+			return e.incomplete(depth, fmt.Sprintf("memory bound of %d bytes: no room for the livelock check's %d bytes", lim, need)), nil
 		}
-		if v := e.livelock(); v != nil {
-			return &Result[S, A]{Verdict: Violated, Violation: v, Sometimes: e.reaches(), Stats: e.stats(depth)}, nil
-		}
+	}
+	e.begin(PhaseLivelock)
+	v, reason := e.livelock(ctx)
+	if reason == "" && v == nil && e.opt.Fairness {
+		e.begin(PhaseFairness)
+		v, reason = e.fairCycle(ctx)
+	}
+	switch {
+	case reason != "":
+		return e.incomplete(depth, reason), nil
+	case v != nil:
+		return e.violated(depth, v), nil
 	}
 	return &Result[S, A]{Verdict: OK, Sometimes: e.reaches(), Stats: e.stats(depth)}, nil
 }
@@ -644,12 +778,72 @@ func (e *explorer[S, A]) pathTo(id uint32) []int {
 	return rev
 }
 
-func (e *explorer[S, A]) trace(path []int) Trace[S, A] {
+// errNondeterministic is what trace panics with when a stored path does not
+// replay; Explore's recovery turns it into its error.
+type errNondeterministic struct{ err error }
+
+// trace rebuilds the trace along path, a path the search stored to state
+// id (or through it).
+func (e *explorer[S, A]) trace(path []int, id uint32) Trace[S, A] {
+	e.doing, e.at = "rebuilding the trace to", id
+	defer func() { e.doing, e.at = "", noID }()
 	t, err := Replay(e.m, path)
 	if err != nil {
 		// The path came from this search, so the model did not replay the
 		// same way twice: it is not deterministic.
-		panic(fmt.Sprintf("check: model is not deterministic: %v", err))
+		panic(errNondeterministic{fmt.Errorf("%w: the path to state %d no longer replays (%v): the model is not deterministic", ErrInvalidModel, id, err)})
 	}
 	return t
+}
+
+// panicError turns a panic in the main goroutine into Explore's error.
+func (e *explorer[S, A]) panicError(r any) error {
+	if x, ok := r.(errNondeterministic); ok {
+		return x.err
+	}
+	where := e.doing
+	if where == "" {
+		where = "in the " + e.phase.String() + " pass"
+	}
+	if e.at != noID {
+		return e.blockError(&stateError{id: e.at, what: fmt.Sprintf("%v, %s", r, where), err: ErrModelPanic})
+	}
+	return fmt.Errorf("%w: %v, %s", ErrModelPanic, r, where)
+}
+
+// blockError names the state of a stateError by the path that reaches it,
+// so that a person can find it in the model.
+func (e *explorer[S, A]) blockError(err error) error {
+	var x *stateError
+	if !errors.As(err, &x) || int(x.id) >= len(e.parent) {
+		return err
+	}
+	return fmt.Errorf("%w (%s)", err, e.describe(x.id))
+}
+
+// describe names a stored state by the labels of the path to it; it falls
+// back to the action indices when the model cannot replay them.
+func (e *explorer[S, A]) describe(id uint32) (out string) {
+	path := e.pathTo(id)
+	defer func() {
+		if recover() != nil {
+			out = fmt.Sprintf("reached by the action indices %v", path)
+		}
+	}()
+	t, err := Replay(e.m, path)
+	if err != nil {
+		return fmt.Sprintf("reached by the action indices %v", path)
+	}
+	if len(t.Steps) == 0 {
+		return fmt.Sprintf("initial state %d", t.Init)
+	}
+	var labels []string
+	for _, s := range t.Steps {
+		labels = append(labels, strings.TrimSpace(s.Label.Actor+" "+s.Label.Text))
+	}
+	const most = 12
+	if len(labels) > most {
+		labels = append([]string{fmt.Sprintf("... %d steps", len(labels)-most)}, labels[len(labels)-most:]...)
+	}
+	return "reached by: " + strings.Join(labels, "; ")
 }

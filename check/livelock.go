@@ -1,6 +1,9 @@
 package check
 
-import "slices"
+import (
+	"context"
+	"slices"
+)
 
 // The livelock check runs after a complete search, on the stored graph. A
 // livelock is a bottom strongly connected component (one no edge leaves)
@@ -12,8 +15,7 @@ import "slices"
 // Tarjan's algorithm finds the components in reverse topological order, so
 // when a component is closed every component it has an edge to is already
 // known, and both "is bottom" and "can still finish" are settled in the same
-// pass. It runs without recursion: a model may have millions of states in
-// one chain.
+// pass.
 
 // livelockBytes is what the livelock pass allocates per state: the
 // component, index and low-link arrays, and at worst a stack entry and a
@@ -24,9 +26,17 @@ const (
 	fairBytes     = 8 + 4 + 4 + 1 + 1
 )
 
-func (e *explorer[S, A]) livelock() *Violation[S, A] {
+// sccs computes the strongly connected components of the stored graph
+// restricted to the states keep admits (every state when keep is nil) by
+// Tarjan's algorithm, without recursion: a model may have millions of states
+// in one chain. comp[v] is v's component number plus one, or 0 for a state
+// left out. Components are numbered, and settle is called on each with its
+// members, in reverse topological order: every component a component has an
+// edge to is settled before it. It returns a reason when the context or a
+// bound stopped it.
+func (e *explorer[S, A]) sccs(ctx context.Context, keep func(uint32) bool, settle func(c uint32, members []uint32, comp []uint32)) (comp []uint32, ncomp uint32, reason string) {
 	n := e.st.count
-	comp := make([]uint32, n) // component id + 1; 0 while unassigned
+	comp = make([]uint32, n)
 	index := make([]uint32, n)
 	low := make([]uint32, n)
 	onStack := make([]uint64, (n+63)/64)
@@ -36,15 +46,10 @@ func (e *explorer[S, A]) livelock() *Violation[S, A] {
 		next uint64 // next edge of v to visit
 	}
 	var call []frame
-	var canFinish []bool // per component
 	counter := uint32(1)
-	ncomp := uint32(0)
-	bad := uint32(noID) // smallest state id in a bottom component that cannot finish
-
-	isTerminal := func(v uint32) bool { return e.terminal[v/64]&(1<<(v%64)) != 0 }
-
+	steps := uint64(0)
 	for root := range uint32(n) {
-		if index[root] != 0 {
+		if index[root] != 0 || (keep != nil && !keep(root)) {
 			continue
 		}
 		index[root], low[root] = counter, counter
@@ -53,12 +58,17 @@ func (e *explorer[S, A]) livelock() *Violation[S, A] {
 		onStack[root/64] |= 1 << (root % 64)
 		call = append(call[:0], frame{root, e.edgeStart[root]})
 		for len(call) > 0 {
+			steps++
+			if r := e.passCheck(ctx, steps, int(ncomp)); r != "" {
+				return nil, 0, r
+			}
 			f := &call[len(call)-1]
 			v := f.v
 			if f.next < e.edgeStart[v+1] {
 				w := e.edges[f.next]
 				f.next++
 				switch {
+				case keep != nil && !keep(w):
 				case index[w] == 0:
 					index[w], low[w] = counter, counter
 					counter++
@@ -85,42 +95,59 @@ func (e *explorer[S, A]) livelock() *Violation[S, A] {
 				start--
 			}
 			members := stack[start:]
-			finish, bottom, least := false, true, uint32(noID)
 			for _, x := range members {
 				onStack[x/64] &^= 1 << (x % 64)
 				comp[x] = ncomp
-				least = min(least, x)
-				finish = finish || isTerminal(x)
 			}
-			for _, x := range members {
-				for _, w := range e.edges[e.edgeStart[x]:e.edgeStart[x+1]] {
-					if comp[w] != ncomp {
-						bottom = false
-						finish = finish || canFinish[comp[w]-1]
-					}
-				}
-			}
-			if mutant == "livelock-deadends-only" {
-				// Seeded bug: only components without any edge count, so a
-				// spinning cycle passes.
-				bottom = bottom && len(members) == 1 && e.edgeStart[v] == e.edgeStart[v+1]
-			}
-			canFinish = append(canFinish, finish)
-			if bottom && !finish {
-				bad = min(bad, least)
+			if settle != nil {
+				settle(ncomp, members, comp)
 			}
 			stack = stack[:start]
 		}
 	}
-	if bad == noID {
-		if e.opt.Fairness {
-			return e.fairCycle(comp, ncomp)
+	return comp, ncomp, ""
+}
+
+func (e *explorer[S, A]) isTerminal(v uint32) bool { return e.terminal[v/64]&(1<<(v%64)) != 0 }
+
+// livelock looks for a bottom component without a terminal state, over the
+// whole stored graph: a terminal state with actions still counts as
+// completion for the states that can reach it.
+func (e *explorer[S, A]) livelock(ctx context.Context) (*Violation[S, A], string) {
+	var canFinish []bool // per component
+	bad := uint32(noID)  // smallest state id in a bottom component that cannot finish
+	settle := func(c uint32, members []uint32, comp []uint32) {
+		finish, bottom, least := false, true, uint32(noID)
+		for _, x := range members {
+			least = min(least, x)
+			finish = finish || e.isTerminal(x)
 		}
-		return nil
+		for _, x := range members {
+			for _, w := range e.edges[e.edgeStart[x]:e.edgeStart[x+1]] {
+				if comp[w] != c {
+					bottom = false
+					finish = finish || canFinish[comp[w]-1]
+				}
+			}
+		}
+		if mutant == "livelock-deadends-only" {
+			// Seeded bug: only components without any edge count, so a
+			// spinning cycle passes.
+			v := members[0]
+			bottom = bottom && len(members) == 1 && e.edgeStart[v] == e.edgeStart[v+1]
+		}
+		canFinish = append(canFinish, finish)
+		if bottom && !finish {
+			bad = min(bad, least)
+		}
+	}
+	comp, _, reason := e.sccs(ctx, nil, settle)
+	if reason != "" || bad == noID {
+		return nil, reason
 	}
 	path := e.pathTo(bad)
 	cycle := e.cycleThrough(bad, comp)
-	t := e.trace(append(path, cycle...))
+	t := e.trace(append(path, cycle...), bad)
 	t.Loop = len(path) - 1
 	// The first state on the path from which the system can no longer
 	// finish.
@@ -141,28 +168,42 @@ func (e *explorer[S, A]) livelock() *Violation[S, A] {
 		Kind:     Livelock,
 		Property: "no livelock",
 		Trace:    t,
-		Explain:  e.explain(t.States[t.Loop]),
-	}
+		Explain:  e.explain(t.States[t.Loop], bad),
+	}, ""
 }
 
 // fairCycle looks for a fair non-progress cycle once the livelock check has
-// passed. Under weak fairness a strongly connected component C without a
-// terminal state holds a fair cycle exactly when every actor either moves
-// on an edge inside C or is disabled in some state of C: a walk through all
+// passed: a cycle through non-terminal states that a weakly fair run can
+// follow forever. Such a cycle lies inside one strongly connected component
+// of the graph without its terminal states (components of the whole graph
+// would not do: a terminal state with actions would join a fair cycle
+// beside it into one component, and hide it). Under weak fairness such a
+// component C holds a fair cycle exactly when every actor either moves on
+// an edge inside C or is disabled in some state of C: a walk through all
 // of C is then fair. A component that fails has no fair cycle inside it
 // either (any sub-cycle keeps the actor enabled throughout and still
 // without a move), so the maximal components are the only ones to test.
-func (e *explorer[S, A]) fairCycle(comp []uint32, ncomp uint32) *Violation[S, A] {
-	fair := any(e.m).(Fair[A])
-	nactors := len(fair.Actors())
+func (e *explorer[S, A]) fairCycle(ctx context.Context) (*Violation[S, A], string) {
+	keep := func(v uint32) bool { return !e.isTerminal(v) }
+	if mutant == "fair-whole-graph" {
+		keep = nil // seeded bug: components of the whole graph
+	}
+	comp, ncomp, reason := e.sccs(ctx, keep, nil)
+	if reason != "" {
+		return nil, reason
+	}
+	nactors := len(e.fair.Actors())
 	n := uint32(e.st.count)
 	// A candidate component has an edge inside it and no terminal state.
 	// Group the candidates' states by component (ids ascending within
 	// each), in counting-sort form.
 	cand := make([]uint8, ncomp) // 1: has an internal edge; 2: has a terminal state
 	for x := range n {
+		if comp[x] == 0 {
+			continue
+		}
 		c := comp[x] - 1
-		if e.terminal[x/64]&(1<<(x%64)) != 0 {
+		if e.isTerminal(x) {
 			cand[c] |= 2
 		}
 		for _, w := range e.edges[e.edgeStart[x]:e.edgeStart[x+1]] {
@@ -171,9 +212,16 @@ func (e *explorer[S, A]) fairCycle(comp []uint32, ncomp uint32) *Violation[S, A]
 			}
 		}
 	}
+	isCand := func(x uint32) (uint32, bool) {
+		if comp[x] == 0 {
+			return 0, false
+		}
+		c := comp[x] - 1
+		return c, cand[c] == 1
+	}
 	start := make([]uint32, ncomp+1)
 	for x := range n {
-		if c := comp[x] - 1; cand[c] == 1 {
+		if c, ok := isCand(x); ok {
 			start[c+1]++
 		}
 	}
@@ -183,13 +231,13 @@ func (e *explorer[S, A]) fairCycle(comp []uint32, ncomp uint32) *Violation[S, A]
 	members := make([]uint32, start[ncomp])
 	fill := append([]uint32(nil), start[:ncomp]...)
 	for x := range n {
-		if c := comp[x] - 1; cand[c] == 1 {
+		if c, ok := isCand(x); ok {
 			members[fill[c]] = x
 			fill[c]++
 		}
 	}
 	if len(members) == 0 {
-		return nil
+		return nil, ""
 	}
 	offs := e.offsets()
 	moves := make([]bool, nactors)
@@ -200,27 +248,34 @@ func (e *explorer[S, A]) fairCycle(comp []uint32, ncomp uint32) *Violation[S, A]
 	offAt := make([]uint32, nactors)
 	var acts []A
 	done := make([]bool, ncomp)
+	steps := uint64(0)
 	// Components in the order of their smallest state, so that the one
 	// reported is the one the shortest prefix reaches.
 	for x := range n {
-		c := comp[x] - 1
-		if cand[c] != 1 || done[c] {
+		c, ok := isCand(x)
+		if !ok || done[c] {
 			continue
 		}
 		done[c] = true
 		clear(moves)
 		clear(disabled)
 		for _, y := range members[start[c]:start[c+1]] {
+			steps++
+			if r := e.passCheck(ctx, steps, int(x)); r != "" {
+				return nil, r
+			}
 			_, key := e.st.entry(offs[y])
+			e.doing, e.at = "listing the actions of", y
 			acts = e.m.Actions(e.m.Decode(key), acts[:0])
 			clear(enabled)
 			for j, a := range acts {
-				who := fair.Actor(a)
+				who := e.fair.Actor(a)
 				enabled[who] = true
 				if w := e.edges[e.edgeStart[y]+uint64(j)]; comp[w]-1 == c && !moves[who] {
 					moves[who], edgeFrom[who], edgeIndex[who] = true, y, j
 				}
 			}
+			e.doing, e.at = "", noID
 			for who, on := range enabled {
 				if !on && !disabled[who] {
 					disabled[who], offAt[who] = true, y
@@ -257,16 +312,16 @@ func (e *explorer[S, A]) fairCycle(comp []uint32, ncomp uint32) *Violation[S, A]
 		if len(cycle) == 0 {
 			cycle = e.cycleThrough(x, comp)
 		}
-		t := e.trace(append(path, cycle...))
+		t := e.trace(append(path, cycle...), x)
 		t.Loop = len(path) - 1
 		return &Violation[S, A]{
 			Kind:     NonProgress,
 			Property: "fair progress",
 			Trace:    t,
-			Explain:  e.explain(t.States[t.Loop]),
-		}
+			Explain:  e.explain(t.States[t.Loop], x),
+		}, ""
 	}
-	return nil
+	return nil, ""
 }
 
 // offsets returns the arena offset of every state, by id.

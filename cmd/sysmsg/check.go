@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -156,12 +158,40 @@ func (b *boundFlags) options() (check.Options, error) {
 		opt.MemoryLimit = n
 	} else if total := physicalMemory(); total > 0 {
 		// No bound asked for: stop at four fifths of the machine, with the
-		// figures so far, rather than be killed by the kernel. The same
-		// figure is the runtime's soft limit, so that the collector works
-		// harder as the heap nears it.
+		// figures so far, rather than be killed by the kernel.
 		opt.MemoryLimit = total / 5 * 4
 	}
+	if opt.MemoryLimit > 0 {
+		// The same figure is the runtime's soft limit, so that the
+		// collector works harder as the heap nears it. The command sets
+		// it: it is process-wide, and so not the explorer's to set.
+		debug.SetMemoryLimit(int64(min(opt.MemoryLimit, math.MaxInt64)))
+	}
 	return opt, nil
+}
+
+// progressLine shows a check's progress on a terminal as one line that is
+// rewritten in place, and cleared before the result is printed.
+type progressLine struct {
+	w     io.Writer
+	shown bool
+}
+
+func (p *progressLine) show(pr check.Progress) {
+	secs := pr.Elapsed.Seconds()
+	line := fmt.Sprintf("%d states, %d transitions, depth %d, %.0f states/s, heap %d MiB, %.0fs",
+		pr.States, pr.Transitions, pr.Depth, float64(pr.States)/max(secs, 1e-9), pr.Heap>>20, secs)
+	if pr.Phase != check.PhaseSearch {
+		line = fmt.Sprintf("%d states explored; checking %s (%d of %d states settled), %.0fs", pr.States, pr.Phase, pr.Settled, pr.States, secs)
+	}
+	fmt.Fprintf(p.w, "\r\x1b[K%s", line)
+	p.shown = true
+}
+
+func (p *progressLine) clear() {
+	if p != nil && p.shown {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
 }
 
 // physicalMemory returns the machine's memory in bytes, or 0 if unknown.
@@ -261,12 +291,15 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	var pl *progressLine
 	if !*asJSON && isTerminal(os.Stderr) {
-		opt.Progress = stderr
+		pl = &progressLine{w: stderr}
+		opt.Progress = pl.show
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	res, err := check.Explore(ctx, m, opt)
+	pl.clear()
 	if err != nil {
 		fmt.Fprintf(stderr, "sysmsg check: %v\n", err)
 		return exitUsage

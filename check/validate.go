@@ -1,0 +1,132 @@
+package check
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+)
+
+// ErrInvalidModel is returned when a model breaks the contract of [Model]:
+// a verdict computed on such a model could be wrong, so none is given.
+var ErrInvalidModel = errors.New("check: the model breaks its contract")
+
+// validateWalk is how many states [Explore] walks with [Validate] before
+// it searches.
+const validateWalk = 256
+
+// Validate checks that m keeps the contract of [Model] (and of [Fair],
+// where it implements it) as go/analysis validates its analyzers before
+// running them: property names are unique and each property has the
+// predicate its kind needs; action kinds and actors are in range; and on
+// the initial states and the first limit states of a breadth-first walk
+// from them, the encoding round-trips (Encode(Decode(e)) == e), Actions
+// gives the same list twice, Next leads to the same state twice and leaves
+// its argument alone, and Terminal gives the same answer for a state and
+// its decoded copy. [Explore] calls it, and repeats the per-state checks on
+// a sample of the states it stores. The error names the state by the path
+// to it.
+func Validate[S, A any](m Model[S, A], limit int) error {
+	if err := validateStatic(m); err != nil {
+		return err
+	}
+	e := newExplorer(m, Options{Workers: 1})
+	type item struct {
+		s    S
+		path []int
+	}
+	seen := map[string]bool{}
+	var queue []item
+	for i, s := range m.Init() {
+		k := string(m.Encode(nil, s))
+		if !seen[k] {
+			seen[k] = true
+			queue = append(queue, item{s, []int{i}})
+		}
+	}
+	var sc scratch[A]
+	for n := 0; n < len(queue) && n < limit; n++ {
+		it := queue[n]
+		key := m.Encode(nil, it.s)
+		sc.acts = m.Actions(it.s, sc.acts[:0])
+		if msg := e.validateState(it.s, key, &sc); msg != "" {
+			return fmt.Errorf("%w: %s, in the state reached by the action indices %v", ErrInvalidModel, msg, it.path)
+		}
+		for i, a := range sc.acts {
+			t := m.Next(it.s, a)
+			k := string(m.Encode(nil, t))
+			if !seen[k] {
+				seen[k] = true
+				queue = append(queue, item{t, append(append([]int(nil), it.path...), i)})
+			}
+		}
+	}
+	return nil
+}
+
+// validateStatic checks what does not depend on a state.
+func validateStatic[S, A any](m Model[S, A]) error {
+	names := map[string]bool{}
+	for _, p := range m.Properties() {
+		if p.Name == "" || names[p.Name] {
+			return fmt.Errorf("%w: property name %q is empty or used twice", ErrInvalidModel, p.Name)
+		}
+		names[p.Name] = true
+		switch {
+		case p.Kind == StepKind && p.Step == nil, p.Kind != StepKind && p.State == nil:
+			return fmt.Errorf("%w: property %q has no predicate for its kind (%v)", ErrInvalidModel, p.Name, p.Kind)
+		case p.Kind != AlwaysKind && p.Kind != SometimesKind && p.Kind != StepKind:
+			return fmt.Errorf("%w: property %q has an unknown kind", ErrInvalidModel, p.Name)
+		}
+	}
+	kinds := map[string]bool{}
+	for _, k := range m.Kinds() {
+		if kinds[k] {
+			return fmt.Errorf("%w: action kind %q named twice", ErrInvalidModel, k)
+		}
+		kinds[k] = true
+	}
+	return nil
+}
+
+// validateState checks the per-state contract on s, whose encoding is key
+// and whose actions are in sc.acts; it returns what is wrong, or "".
+func (e *explorer[S, A]) validateState(s S, key []byte, sc *scratch[A]) string {
+	m := e.m
+	sc.enc2 = m.Encode(sc.enc2[:0], m.Decode(key))
+	if !bytes.Equal(sc.enc2, key) {
+		return fmt.Sprintf("Encode(Decode(e)) is %x, not e = %x", sc.enc2, key)
+	}
+	if m.Terminal(s) != m.Terminal(m.Decode(key)) {
+		return "Terminal differs between a state and its decoded copy"
+	}
+	sc.again = m.Actions(s, sc.again[:0])
+	if len(sc.again) != len(sc.acts) {
+		return fmt.Sprintf("Actions gave %d actions, then %d", len(sc.acts), len(sc.again))
+	}
+	var actors int
+	if e.fair != nil {
+		actors = len(e.fair.Actors())
+	}
+	for i, a := range sc.acts {
+		if k := m.Kind(a); k < 0 || k >= len(e.kinds) {
+			return fmt.Sprintf("action %d has kind %d, not in 0..%d", i, k, len(e.kinds)-1)
+		}
+		if m.Kind(a) != m.Kind(sc.again[i]) {
+			return fmt.Sprintf("Actions gave a different action %d the second time", i)
+		}
+		if e.fair != nil {
+			if w := e.fair.Actor(a); w < 0 || w >= actors {
+				return fmt.Sprintf("action %d has actor %d, not in 0..%d", i, w, actors-1)
+			}
+		}
+		sc.enc = m.Encode(sc.enc[:0], m.Next(s, a))
+		sc.enc2 = m.Encode(sc.enc2[:0], m.Next(s, sc.again[i]))
+		if !bytes.Equal(sc.enc, sc.enc2) {
+			return fmt.Sprintf("action %d leads to two different states", i)
+		}
+		if sc.enc2 = m.Encode(sc.enc2[:0], s); !bytes.Equal(sc.enc2, key) {
+			return fmt.Sprintf("Next changed the state it was given (action %d)", i)
+		}
+	}
+	return ""
+}
