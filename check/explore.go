@@ -643,7 +643,9 @@ func (e *explorer[S, A]) snapshot(start bool, settled int) Progress {
 // passCheck is how a graph pass looks at the context and the bounds every
 // passCheckEvery steps; it returns a reason to stop, or "".
 func (e *explorer[S, A]) passCheck(ctx context.Context, steps uint64, settled int) string {
-	if steps%passCheckEvery != 0 || mutant == "passes-ignore-ctx" {
+	// The first step looks too, so that even a small pass notices a
+	// context cancelled before it began.
+	if (steps != 1 && steps%passCheckEvery != 0) || mutant == "passes-ignore-ctx" {
 		return ""
 	}
 	if err := ctx.Err(); err != nil {
@@ -728,9 +730,12 @@ func (e *explorer[S, A]) explain(s S, id uint32) []string {
 	if !ok {
 		return nil
 	}
+	// Not deferred: after a panic, Explore's recovery reads what was
+	// being done.
 	e.doing, e.at = "explaining", id
-	defer func() { e.doing, e.at = "", noID }()
-	return x.Explain(s)
+	lines := x.Explain(s)
+	e.doing, e.at = "", noID
+	return lines
 }
 
 // finish runs the graph passes after a complete search: each honours the
@@ -749,11 +754,15 @@ func (e *explorer[S, A]) finish(ctx context.Context, depth int) (*Result[S, A], 
 			return e.incomplete(depth, fmt.Sprintf("memory bound of %d bytes: no room for the livelock check's %d bytes", lim, need)), nil
 		}
 	}
+	// Each pass looks at the context as it begins, however little work
+	// it then has: a check interrupted before a pass is incomplete.
 	e.begin(PhaseLivelock)
-	v, reason := e.livelock(ctx)
+	v, comp, ncomp, reason := e.livelock(ctx)
 	if reason == "" && v == nil && e.opt.Fairness {
 		e.begin(PhaseFairness)
-		v, reason = e.fairCycle(ctx)
+		if reason = e.passCheck(ctx, 1, 0); reason == "" {
+			v, reason = e.fairCycle(ctx, comp, ncomp)
+		}
 	}
 	switch {
 	case reason != "":
@@ -786,8 +795,8 @@ type errNondeterministic struct{ err error }
 // id (or through it).
 func (e *explorer[S, A]) trace(path []int, id uint32) Trace[S, A] {
 	e.doing, e.at = "rebuilding the trace to", id
-	defer func() { e.doing, e.at = "", noID }()
 	t, err := Replay(e.m, path)
+	e.doing, e.at = "", noID
 	if err != nil {
 		// The path came from this search, so the model did not replay the
 		// same way twice: it is not deterministic.

@@ -113,7 +113,7 @@ func (e *explorer[S, A]) isTerminal(v uint32) bool { return e.terminal[v/64]&(1<
 // livelock looks for a bottom component without a terminal state, over the
 // whole stored graph: a terminal state with actions still counts as
 // completion for the states that can reach it.
-func (e *explorer[S, A]) livelock(ctx context.Context) (*Violation[S, A], string) {
+func (e *explorer[S, A]) livelock(ctx context.Context) (v *Violation[S, A], comp []uint32, ncomp uint32, reason string) {
 	var canFinish []bool // per component
 	bad := uint32(noID)  // smallest state id in a bottom component that cannot finish
 	settle := func(c uint32, members []uint32, comp []uint32) {
@@ -141,9 +141,9 @@ func (e *explorer[S, A]) livelock(ctx context.Context) (*Violation[S, A], string
 			bad = min(bad, least)
 		}
 	}
-	comp, _, reason := e.sccs(ctx, nil, settle)
+	comp, ncomp, reason = e.sccs(ctx, nil, settle)
 	if reason != "" || bad == noID {
-		return nil, reason
+		return nil, comp, ncomp, reason
 	}
 	path := e.pathTo(bad)
 	cycle := e.cycleThrough(bad, comp)
@@ -169,7 +169,7 @@ func (e *explorer[S, A]) livelock(ctx context.Context) (*Violation[S, A], string
 		Property: "no livelock",
 		Trace:    t,
 		Explain:  e.explain(t.States[t.Loop], bad),
-	}, ""
+	}, comp, ncomp, ""
 }
 
 // fairCycle looks for a fair non-progress cycle once the livelock check has
@@ -183,14 +183,35 @@ func (e *explorer[S, A]) livelock(ctx context.Context) (*Violation[S, A], string
 // of C is then fair. A component that fails has no fair cycle inside it
 // either (any sub-cycle keeps the actor enabled throughout and still
 // without a move), so the maximal components are the only ones to test.
-func (e *explorer[S, A]) fairCycle(ctx context.Context) (*Violation[S, A], string) {
-	keep := func(v uint32) bool { return !e.isTerminal(v) }
-	if mutant == "fair-whole-graph" {
-		keep = nil // seeded bug: components of the whole graph
+//
+// comp and ncomp are the livelock pass's components of the whole graph.
+// A component without a terminal state is also a component of the graph
+// without them; only those that hold a terminal state are split again.
+func (e *explorer[S, A]) fairCycle(ctx context.Context, comp []uint32, ncomp uint32) (*Violation[S, A], string) {
+	var split []bool // per component: holds a terminal state
+	for x := range uint32(e.st.count) {
+		if e.isTerminal(x) {
+			if split == nil {
+				split = make([]bool, ncomp)
+			}
+			split[comp[x]-1] = true
+		}
 	}
-	comp, ncomp, reason := e.sccs(ctx, keep, nil)
-	if reason != "" {
-		return nil, reason
+	if split != nil && mutant != "fair-whole-graph" {
+		keep := func(v uint32) bool { return !e.isTerminal(v) && split[comp[v]-1] }
+		sub, nsub, reason := e.sccs(ctx, keep, nil)
+		if reason != "" {
+			return nil, reason
+		}
+		for x, c := range sub {
+			switch {
+			case c != 0:
+				comp[x] = ncomp + c
+			case split[comp[x]-1]:
+				comp[x] = 0 // a terminal state: left out
+			}
+		}
+		ncomp += nsub
 	}
 	nactors := len(e.fair.Actors())
 	n := uint32(e.st.count)

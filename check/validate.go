@@ -25,7 +25,16 @@ const validateWalk = 256
 // its decoded copy. [Explore] calls it, and repeats the per-state checks on
 // a sample of the states it stores. The error names the state by the path
 // to it.
-func Validate[S, A any](m Model[S, A], limit int) error {
+func Validate[S, A any](m Model[S, A], limit int) (err error) {
+	var path []int // the state being checked, for a panic's error
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v, validating the model", ErrModelPanic, r)
+			if path != nil {
+				err = fmt.Errorf("%w at the state reached by the action indices %v", err, path)
+			}
+		}
+	}()
 	if err := validateStatic(m); err != nil {
 		return err
 	}
@@ -43,9 +52,13 @@ func Validate[S, A any](m Model[S, A], limit int) error {
 			queue = append(queue, item{s, []int{i}})
 		}
 	}
+	if len(queue) == 0 {
+		return fmt.Errorf("%w: Init returned no state", ErrInvalidModel)
+	}
 	var sc scratch[A]
 	for n := 0; n < len(queue) && n < limit; n++ {
 		it := queue[n]
+		path = it.path
 		key := m.Encode(nil, it.s)
 		sc.acts = m.Actions(it.s, sc.acts[:0])
 		if msg := e.validateState(it.s, key, &sc); msg != "" {
@@ -120,12 +133,12 @@ func (e *explorer[S, A]) validateState(s S, key []byte, sc *scratch[A]) string {
 			}
 		}
 		sc.enc = m.Encode(sc.enc[:0], m.Next(s, a))
+		if sc.enc2 = m.Encode(sc.enc2[:0], s); !bytes.Equal(sc.enc2, key) {
+			return fmt.Sprintf("Next changed the state it was given (action %d)", i)
+		}
 		sc.enc2 = m.Encode(sc.enc2[:0], m.Next(s, sc.again[i]))
 		if !bytes.Equal(sc.enc, sc.enc2) {
 			return fmt.Sprintf("action %d leads to two different states", i)
-		}
-		if sc.enc2 = m.Encode(sc.enc2[:0], s); !bytes.Equal(sc.enc2, key) {
-			return fmt.Sprintf("Next changed the state it was given (action %d)", i)
 		}
 	}
 	return ""
