@@ -449,7 +449,13 @@ func newReport(m *model.Model, sum model.Summary, tr *traces.Trace) report {
 		// The lists are never null: empty when there is nothing to say,
 		// as neverFired is for any search but a complete one that held.
 		Checked: nonNil(sum.Checked), Guards: nonNil(sum.Guards), Fired: []firedCount{}, NeverFired: nonNil(sum.NeverFired),
-		Trace: tr,
+	}
+	if tr != nil {
+		// The embedded trace is the trace format, stamped as the file is,
+		// so that it can be cut out and read back.
+		c := *tr
+		c.Format, c.Version = traces.Format, traces.Version
+		r.Trace = &c
 	}
 	for p := range m.Workload().Processes {
 		r.Caps = append(r.Caps, m.Cap(p))
