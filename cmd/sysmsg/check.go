@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"sysmsg/check"
@@ -173,8 +174,10 @@ func (b *boundFlags) options() (check.Options, error) {
 // progressLine shows a check's progress on a terminal as one line that is
 // rewritten in place, and cleared before the result is printed.
 type progressLine struct {
-	w     io.Writer
-	shown bool
+	w io.Writer
+	// prefix starts the line: in a sweep, which cell is running.
+	prefix string
+	shown  bool
 }
 
 func (p *progressLine) show(pr check.Progress) {
@@ -184,7 +187,7 @@ func (p *progressLine) show(pr check.Progress) {
 	if pr.Phase != check.PhaseSearch {
 		line = fmt.Sprintf("%d states explored; checking %s (%d of %d states settled), %.0fs", pr.States, pr.Phase, pr.Settled, pr.States, secs)
 	}
-	fmt.Fprintf(p.w, "\r\x1b[K%s", line)
+	fmt.Fprintf(p.w, "\r\x1b[K%s%s", p.prefix, line)
 	p.shown = true
 }
 
@@ -228,8 +231,14 @@ func parseBytes(s string) (uint64, error) {
 	return 0, fmt.Errorf("%q is not a size", s)
 }
 
-// isTerminal reports whether f is a terminal, where progress lines belong.
-func isTerminal(f *os.File) bool {
+// isTerminal reports whether w, the writer a command was given for its
+// messages, is a terminal, where progress lines belong: a file that is a
+// character device. A buffer or a pipe is not.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
@@ -263,6 +272,13 @@ func parseFlags(fs *flag.FlagSet, args []string) int {
 }
 
 func checkCmd(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runCheck(ctx, args, stdout, stderr)
+}
+
+// runCheck is the check command; an interrupt is ctx's cancellation.
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check", stderr)
 	var wf workloadFlags
 	wf.register(fs)
@@ -292,37 +308,34 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	var pl *progressLine
-	if !*asJSON && isTerminal(os.Stderr) {
+	if !*asJSON && isTerminal(stderr) {
 		pl = &progressLine{w: stderr}
 		opt.Progress = pl.show
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	res, err := check.Explore(ctx, m, opt)
 	pl.clear()
 	if err != nil {
-		fmt.Fprintf(stderr, "sysmsg check: %v\n", err)
-		return exitUsage
+		return fail(err)
 	}
+	sum := model.Summarize(m, res)
 	var tr *traces.Trace
 	if res.Violation != nil {
 		tr = m.Trace(wf.name, text, res.Violation, res.Stats)
 		if *tracePath != "" {
 			if err := writeTrace(*tracePath, tr); err != nil {
-				fmt.Fprintf(stderr, "sysmsg check: %v\n", err)
-				return exitUsage
+				return fail(err)
 			}
 		}
 	}
 	if *asJSON {
-		printJSON(stdout, m, res, tr, *tracePath)
+		printJSON(stdout, m, sum, tr, *tracePath)
 	} else {
-		printReport(stdout, m, res, tr)
+		printReport(stdout, m, sum, tr)
 		if tr != nil && *tracePath != "" {
 			fmt.Fprintf(stdout, "counterexample written to %s\n", *tracePath)
 		}
 	}
-	return exitCode(res.Verdict)
+	return exitCode(sum.Verdict)
 }
 
 func exitCode(v check.Verdict) int {
@@ -355,132 +368,120 @@ func writeTrace(path string, tr *traces.Trace) error {
 	return os.Rename(tmp, path)
 }
 
-type result = check.Result[model.State, model.Action]
-
-// printReport prints a check's outcome as a person reads it.
-func printReport(w io.Writer, m *model.Model, res *result, tr *traces.Trace) {
-	if tr != nil {
+// printReport prints a check's summary as a person reads it: the
+// counterexample or the verdict, the figures, the guards.
+func printReport(w io.Writer, m *model.Model, sum model.Summary, tr *traces.Trace) {
+	switch {
+	case tr != nil:
 		traces.Text(w, tr)
-	} else {
-		word := "VERIFIED: every property holds"
-		if res.Verdict == check.Incomplete {
-			word = "INCOMPLETE (" + res.Reason + "): no violation found so far, which proves nothing"
-		}
-		fmt.Fprintf(w, "%s — %s: %s\n", m.Workload().Title, m, word)
-		if res.Verdict == check.OK {
-			var names []string
-			for _, p := range m.Properties() {
-				if p.Kind != check.SometimesKind {
-					names = append(names, p.Name)
-				}
-			}
-			names = append(names, "no deadlock", "no livelock", "fair progress")
-			fmt.Fprintf(w, "  checked: %s\n", strings.Join(names, "; "))
-		}
+	case sum.Verdict == check.Incomplete:
+		fmt.Fprintf(w, "%s — %s: INCOMPLETE (%s): no violation found so far, which proves nothing\n", m.Workload().Title, m, sum.Reason)
+	default:
+		fmt.Fprintf(w, "%s — %s: VERIFIED: every property holds\n", m.Workload().Title, m)
 	}
-	st := res.Stats
+	if len(sum.Checked) > 0 {
+		fmt.Fprintf(w, "  checked: %s\n", strings.Join(sum.Checked, "; "))
+	}
+	st := sum.Stats
 	fmt.Fprintf(w, "  %d states, %d transitions, depth %d, %.2fs (%.0f states/s, %d workers)\n",
 		st.States, st.Transitions, st.Depth, st.Seconds, st.StatesPerSecond, st.Workers)
-	for _, g := range res.Sometimes {
-		if g.Reached {
-			fmt.Fprintf(w, "  guard: %s: yes, after %s\n", g.Name, plural(len(g.Trace.Steps), "step"))
-		} else if res.Verdict == check.OK {
-			fmt.Fprintf(w, "  guard: %s: NEVER — the verdict may hold only because this never happened\n", g.Name)
-		} else if res.Verdict == check.Incomplete {
-			fmt.Fprintf(w, "  guard: %s: not reached so far\n", g.Name)
-		}
+	for _, g := range sum.Guards {
+		fmt.Fprintf(w, "  guard: %s: %s\n", g.Name, guardText(g))
 	}
-	if res.Verdict != check.Violated {
-		for _, g := range m.ActionGuards() {
-			switch n := fired(res, g.Kind); {
-			case n > 0:
-				fmt.Fprintf(w, "  guard: %s: yes, on %d transitions\n", g.Name, n)
-			case res.Verdict == check.Incomplete:
-				fmt.Fprintf(w, "  guard: %s: not seen so far\n", g.Name)
-			default:
-				fmt.Fprintf(w, "  guard: %s: NEVER — the verdict may hold only because this never happened\n", g.Name)
-			}
-		}
-	}
-	if res.Verdict == check.OK {
-		if nf := st.NeverFired(); len(nf) > 0 {
-			fmt.Fprintf(w, "  never fired: %s\n", strings.Join(nf, "; "))
-		}
+	if len(sum.NeverFired) > 0 {
+		fmt.Fprintf(w, "  never fired: %s\n", strings.Join(sum.NeverFired, "; "))
 	}
 }
 
-// fired returns how often the action kind named kind fired.
-func fired(res *result, kind string) uint64 {
-	for _, k := range res.Stats.Fired {
-		if k.Kind == kind {
-			return k.Count
-		}
+// guardText says what the check found of a guard.
+func guardText(g model.Guard) string {
+	switch {
+	case g.Status == model.GuardNever:
+		return "NEVER — the verdict may hold only because this never happened"
+	case g.Status == model.GuardNotSeen:
+		return "not seen so far"
+	case g.Kind != "":
+		return fmt.Sprintf("yes, on %d transitions", g.Transitions)
 	}
-	return 0
+	return "yes, after " + plural(g.Steps, "step")
 }
 
-// report is the --json object.
+// report is the --json object (docs/trace-format.md, "The check --json
+// report"). Every list is in a fixed order, so the output is stable.
 type report struct {
-	Verdict         string            `json:"verdict"`
-	Property        string            `json:"property"`
-	Kind            string            `json:"kind,omitempty"`
-	Reason          string            `json:"reason,omitempty"`
-	Workload        string            `json:"workload"`
-	Policy          string            `json:"policy"`
-	Caps            []int             `json:"caps"`
-	Lows            []int             `json:"lows"`
-	States          int               `json:"states"`
-	Transitions     uint64            `json:"transitions"`
-	Depth           int               `json:"depth"`
-	Seconds         float64           `json:"seconds"`
-	StatesPerSecond float64           `json:"statesPerSecond"`
-	PeakHeap        uint64            `json:"peakHeapBytes"`
-	Workers         int               `json:"workers"`
-	Guards          map[string]bool   `json:"guards"`
-	Fired           map[string]uint64 `json:"fired"`
-	NeverFired      []string          `json:"neverFired"`
-	TraceFile       string            `json:"traceFile,omitempty"`
-	Trace           *traces.Trace     `json:"trace"`
+	Verdict         string        `json:"verdict"`
+	Outcome         string        `json:"outcome"`
+	Property        string        `json:"property"`
+	Kind            string        `json:"kind,omitempty"`
+	Reason          string        `json:"reason,omitempty"`
+	Workload        string        `json:"workload"`
+	Policy          string        `json:"policy"`
+	Caps            []int         `json:"caps"`
+	Lows            []int         `json:"lows"`
+	States          int           `json:"states"`
+	Transitions     uint64        `json:"transitions"`
+	Depth           int           `json:"depth"`
+	Seconds         float64       `json:"seconds"`
+	StatesPerSecond float64       `json:"statesPerSecond"`
+	PeakHeap        uint64        `json:"peakHeapBytes"`
+	Workers         int           `json:"workers"`
+	Checked         []string      `json:"checked"`
+	Guards          []model.Guard `json:"guards"`
+	Fired           []firedCount  `json:"fired"`
+	NeverFired      []string      `json:"neverFired"`
+	TraceFile       string        `json:"traceFile,omitempty"`
+	Trace           *traces.Trace `json:"trace"`
 }
 
-func newReport(m *model.Model, res *result, tr *traces.Trace) report {
-	st := res.Stats
+// firedCount is how often one action kind fired, in the model's Kinds order.
+type firedCount struct {
+	Kind  string `json:"kind"`
+	Count uint64 `json:"count"`
+}
+
+func newReport(m *model.Model, sum model.Summary, tr *traces.Trace) report {
+	st := sum.Stats
 	r := report{
-		Verdict: res.Verdict.String(), Reason: res.Reason, Workload: m.Workload().Title, Policy: m.Policy().String(),
+		Verdict: sum.Verdict.String(), Outcome: sum.Outcome, Property: sum.Property, Kind: sum.Kind, Reason: sum.Reason,
+		Workload: m.Workload().Title, Policy: m.Policy().String(),
 		States: st.States, Transitions: st.Transitions, Depth: st.Depth, Seconds: st.Seconds,
 		StatesPerSecond: st.StatesPerSecond, PeakHeap: st.PeakHeap, Workers: st.Workers,
-		Guards: map[string]bool{}, Fired: map[string]uint64{}, NeverFired: st.NeverFired(), Trace: tr,
+		// The lists are never null: empty when there is nothing to say,
+		// as neverFired is for any search but a complete one that held.
+		Checked: nonNil(sum.Checked), Guards: nonNil(sum.Guards), Fired: []firedCount{}, NeverFired: nonNil(sum.NeverFired),
 	}
-	if r.NeverFired == nil {
-		r.NeverFired = []string{}
+	if tr != nil {
+		// The embedded trace is the trace format, stamped as the file is,
+		// so that it can be cut out and read back.
+		c := *tr
+		c.Format, c.Version = traces.Format, traces.Version
+		r.Trace = &c
 	}
 	for p := range m.Workload().Processes {
 		r.Caps = append(r.Caps, m.Cap(p))
 		r.Lows = append(r.Lows, m.Low(p))
 	}
-	if res.Violation != nil {
-		r.Property, r.Kind = res.Violation.Property, res.Violation.Kind.String()
-	}
-	for _, g := range res.Sometimes {
-		r.Guards[g.Name] = g.Reached
-	}
-	for _, g := range m.ActionGuards() {
-		r.Guards[g.Name] = fired(res, g.Kind) > 0
-	}
 	for _, k := range st.Fired {
-		r.Fired[k.Kind] = k.Count
+		r.Fired = append(r.Fired, firedCount{k.Kind, k.Count})
 	}
 	return r
 }
 
-func printJSON(w io.Writer, m *model.Model, res *result, tr *traces.Trace, traceFile string) {
-	r := newReport(m, res, tr)
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func printJSON(w io.Writer, m *model.Model, sum model.Summary, tr *traces.Trace, traceFile string) {
+	r := newReport(m, sum, tr)
 	if tr != nil {
 		r.TraceFile = traceFile
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	enc.Encode(r) // encoding/json sorts map keys, so the output is stable
+	enc.Encode(r)
 }
 
 func plural(n int, what string) string {

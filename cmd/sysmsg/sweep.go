@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	"sysmsg/check"
 	"sysmsg/model"
@@ -19,37 +20,49 @@ func init() {
 	commands["sweep"] = command{"a grid of caps x policies x workloads, as a table", sweepCmd}
 }
 
-// cell is one check of a sweep.
+// cell is one check of a sweep, as the table and --json show it: read off
+// the check's [model.Summary].
 type cell struct {
 	Workload string  `json:"workload"`
 	Cap      string  `json:"cap"`
 	Policy   string  `json:"policy"`
-	Verdict  string  `json:"verdict"` // ok, deadlock, livelock, violation, incomplete
+	Verdict  string  `json:"verdict"` // the summary's outcome: ok, deadlock, livelock, violation, incomplete
 	Property string  `json:"property,omitempty"`
+	Reason   string  `json:"reason,omitempty"`
 	States   int     `json:"states"`
 	Seconds  float64 `json:"seconds"`
 	Expected string  `json:"expected,omitempty"`
-	// Vacuous lists the guards never reached and, for ok cells, the action
-	// kinds that never fired.
+	// Vacuous lists the guards never reached and the action kinds that
+	// never fired, of a complete search that found nothing wrong.
 	Vacuous []string      `json:"vacuous,omitempty"`
 	Trace   *traces.Trace `json:"-"`
 }
 
-// outcome is a result's one-word verdict for tables: the kind of violation
-// rather than the word "violation".
-func outcome(res *result) string {
-	switch res.Verdict {
-	case check.Violated:
-		switch res.Violation.Kind {
-		case check.Deadlock, check.Livelock:
-			return res.Violation.Kind.String()
+func newCell(name, capText string, p workload.Policy, sum model.Summary) cell {
+	x := cell{Workload: name, Cap: capText, Policy: p.String(), Verdict: sum.Outcome, Property: sum.Property,
+		Reason: sum.Reason, States: sum.Stats.States, Seconds: sum.Stats.Seconds}
+	for _, g := range sum.Guards {
+		if g.Status == model.GuardNever {
+			x.Vacuous = append(x.Vacuous, "never: "+g.Name)
 		}
-		return "violation"
 	}
-	return res.Verdict.String()
+	if len(sum.NeverFired) > 0 {
+		x.Vacuous = append(x.Vacuous, "never fired: "+strings.Join(sum.NeverFired, ", "))
+	}
+	return x
 }
 
 func sweepCmd(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runSweep(ctx, args, stdout, stderr, nil)
+}
+
+// runSweep is the sweep command; an interrupt is ctx's cancellation, which
+// ends the whole sweep. beforeCell, when not nil, is called before each
+// cell with the number of cells done: the tests' way to interrupt a sweep
+// at a given cell without a signal.
+func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer, beforeCell func(done int)) int {
 	fs := newFlagSet("sweep", stderr)
 	workloads := fs.String("workloads", strings.Join(workload.BuiltinNames(), ","), "comma-separated built-ins or workload files")
 	capsFlag := fs.String("caps", "2,1,3,unlimited", "comma-separated caps; each is a table")
@@ -117,49 +130,49 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	progress := !*asJSON && isTerminal(stderr)
+	total := len(caps) * len(ws) * len(pols)
 
 	var cells []cell
 	code := exitOK
 	var differ []string
+	interrupted := false
 	for _, c := range caps {
-		var row []cell
+		if !*asJSON {
+			printTableHead(stdout, c.String())
+		}
+		first := len(cells)
+	row:
 		for _, l := range ws {
 			for _, p := range pols {
+				if beforeCell != nil {
+					beforeCell(len(cells))
+				}
 				m, err := model.New(l.w, model.Config{Policy: p, Cap: int(c), Low: -1})
 				if err != nil {
 					return fail(err)
 				}
-				if !*asJSON && isTerminal(os.Stderr) {
-					fmt.Fprintf(stderr, "\rchecking %s, cap %s, %s ...      ", l.name, c.String(), p)
+				o := opt
+				var pl *progressLine
+				if progress {
+					pl = &progressLine{w: stderr, prefix: fmt.Sprintf("checking %s, cap %s, %s: ", l.name, c.String(), p)}
+					o.Progress = pl.show
 				}
-				res, err := check.Explore(ctx, m, opt)
+				res, err := check.Explore(ctx, m, o)
+				pl.clear()
 				if err != nil {
 					return fail(err)
 				}
-				x := cell{Workload: l.name, Cap: c.String(), Policy: p.String(), Verdict: outcome(res),
-					States: res.Stats.States, Seconds: res.Stats.Seconds}
+				sum := model.Summarize(m, res)
+				x := newCell(l.name, c.String(), p, sum)
 				if res.Violation != nil {
-					x.Property = res.Violation.Property
 					x.Trace = m.Trace(l.name, l.text, res.Violation, res.Stats)
-				} else {
-					for _, g := range res.Sometimes {
-						if !g.Reached {
-							x.Vacuous = append(x.Vacuous, "never: "+g.Name)
-						}
-					}
-					for _, g := range m.ActionGuards() {
-						if res.Verdict == check.OK && fired(res, g.Kind) == 0 {
-							x.Vacuous = append(x.Vacuous, "never: "+g.Name)
-						}
-					}
-					if nf := res.Stats.NeverFired(); res.Verdict == check.OK && len(nf) > 0 {
-						x.Vacuous = append(x.Vacuous, "never fired: "+strings.Join(nf, ", "))
-					}
 				}
-				if expected != nil {
-					key := l.name + " " + x.Cap + " " + x.Policy
+				interrupted = ctx.Err() != nil
+				// A cell cut short by the interrupt is not held to the
+				// expectations: it says nothing of the verdict.
+				if expected != nil && !(interrupted && sum.Verdict == check.Incomplete) {
+					key := workload.Expectation{Workload: l.name, CapText: x.Cap, Policy: p}.Key()
 					x.Expected = expected[key]
 					if x.Expected == "" {
 						differ = append(differ, fmt.Sprintf("%s: no expected verdict in %s (got %s)", key, *expect, x.Verdict))
@@ -167,34 +180,29 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 						differ = append(differ, fmt.Sprintf("%s: got %s, expected %s", key, x.Verdict, x.Expected))
 					}
 				}
-				if res.Verdict == check.Incomplete && code == exitOK {
+				if sum.Verdict == check.Incomplete && code == exitOK {
 					code = exitIncomplete
 				}
-				row = append(row, x)
-				if ctx.Err() != nil {
-					break
+				if !*asJSON {
+					printRow(stdout, x)
+				}
+				cells = append(cells, x)
+				if interrupted {
+					break row
 				}
 			}
 		}
-		if !*asJSON && isTerminal(os.Stderr) {
-			fmt.Fprint(stderr, "\r\033[K")
-		}
-		if !*asJSON {
-			printTable(stdout, c.String(), row)
-			if *show == "all" || *show == c.String() {
-				for _, x := range row {
-					if x.Trace != nil {
-						fmt.Fprintln(stdout)
-						traces.Text(stdout, x.Trace)
-					}
+		if !*asJSON && (*show == "all" || *show == c.String()) {
+			for _, x := range cells[first:] {
+				if x.Trace != nil {
+					fmt.Fprintln(stdout)
+					traces.Text(stdout, x.Trace)
 				}
-				fmt.Fprintln(stdout)
 			}
+			fmt.Fprintln(stdout)
 		}
-		cells = append(cells, row...)
-		if ctx.Err() != nil {
-			fmt.Fprintln(stderr, "sysmsg sweep: interrupted; the table is incomplete")
-			return exitIncomplete
+		if interrupted {
+			break
 		}
 	}
 	if *asJSON {
@@ -202,42 +210,53 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 		enc.SetIndent("", "  ")
 		enc.Encode(cells)
 	}
+	if interrupted {
+		// The cells not run are left out of the tables: none of them
+		// was checked.
+		last := cells[len(cells)-1]
+		fmt.Fprintf(stderr, "sysmsg sweep: interrupted at %s, cap %s, %s; %d of %d cells not run, and left out\n",
+			last.Workload, last.Cap, last.Policy, total-len(cells), total)
+		code = exitIncomplete
+	}
 	if len(differ) > 0 {
+		// A finding beats an interrupt, as in a check.
 		fmt.Fprintf(stdout, "%d cells differ from %s:\n", len(differ), *expect)
 		for _, d := range differ {
 			fmt.Fprintln(stdout, "  "+d)
 		}
 		return exitViolation
 	}
-	if expected != nil && !*asJSON {
+	if expected != nil && !*asJSON && !interrupted {
 		fmt.Fprintf(stdout, "all %d verdicts are the expected ones (%s)\n", len(cells), *expect)
 	}
 	return code
 }
 
-// printTable prints one cap's cells: a row per workload and policy.
-func printTable(w io.Writer, capText string, row []cell) {
+// printTableHead starts one cap's table.
+func printTableHead(w io.Writer, capText string) {
 	fmt.Fprintf(w, "cap %s\n", capText)
 	fmt.Fprintf(w, "  %-12s %-12s %-11s %9s %8s  %s\n", "workload", "policy", "verdict", "states", "seconds", "notes")
-	for _, x := range row {
-		var notes []string
-		switch {
-		case x.Verdict == "ok" && len(x.Vacuous) == 0:
-			notes = append(notes, "verified")
-		case x.Verdict == "ok":
-			notes = append(notes, "verified, but "+strings.Join(x.Vacuous, "; "))
-		case x.Verdict == "incomplete":
-			notes = append(notes, "not a proof")
-		default:
-			notes = append(notes, "counterexample: "+x.Property)
-		}
-		if x.Expected != "" {
-			if x.Expected == x.Verdict {
-				notes = append(notes, "as expected")
-			} else {
-				notes = append(notes, "EXPECTED "+x.Expected)
-			}
-		}
-		fmt.Fprintf(w, "  %-12s %-12s %-11s %9d %8.2f  %s\n", x.Workload, x.Policy, x.Verdict, x.States, x.Seconds, strings.Join(notes, ", "))
+}
+
+// printRow prints one cell as a row of its cap's table.
+func printRow(w io.Writer, x cell) {
+	var notes []string
+	switch {
+	case x.Verdict == "ok" && len(x.Vacuous) == 0:
+		notes = append(notes, "verified")
+	case x.Verdict == "ok":
+		notes = append(notes, "verified, but "+strings.Join(x.Vacuous, "; "))
+	case x.Verdict == "incomplete":
+		notes = append(notes, "not a proof ("+x.Reason+")")
+	default:
+		notes = append(notes, "counterexample: "+x.Property)
 	}
+	if x.Expected != "" {
+		if x.Expected == x.Verdict {
+			notes = append(notes, "as expected")
+		} else {
+			notes = append(notes, "EXPECTED "+x.Expected)
+		}
+	}
+	fmt.Fprintf(w, "  %-12s %-12s %-11s %9d %8.2f  %s\n", x.Workload, x.Policy, x.Verdict, x.States, x.Seconds, strings.Join(notes, ", "))
 }
