@@ -144,11 +144,14 @@ var actKindNames = [numActKinds]string{
 
 func (k ActKind) String() string { return actKindNames[k] }
 
-// Action is one step of the system. Who is a thread (thread steps), a peer
-// (PeerStep) or an index into the state's Msgs (completions and reaps).
+// Action is one step of the system.
 type Action struct {
 	Kind ActKind
-	Who  uint8
+	// Who is a thread (thread steps), a peer (PeerStep) or an index into
+	// the state's Msgs (retries, completions and reaps). A thread may hold
+	// thousands of submitted calls, so a message index needs more than a
+	// byte.
+	Who uint32
 	// Proc is, for a reap or a retry of a kept call, the process whose
 	// scheduler takes it: the actor, for fair progress.
 	Proc uint8
@@ -339,7 +342,7 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 		}
 		op := th.Ops[pc]
 		if k, ok := m.threadStep(s, t, op); ok {
-			dst = append(dst, Action{Kind: k, Who: uint8(t)})
+			dst = append(dst, Action{Kind: k, Who: uint32(t)})
 		}
 	}
 	for i, g := range s.Msgs {
@@ -348,12 +351,12 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 			if m.canProceed(s, m.w.Threads[g.Thread].Ops[g.PC]) {
 				k = PollRetry
 			}
-			dst = append(dst, Action{k, uint8(i), uint8(m.w.Threads[g.Thread].Process)})
+			dst = append(dst, Action{Kind: k, Who: uint32(i), Proc: uint8(m.w.Threads[g.Thread].Process)})
 		}
 	}
 	for i, g := range s.Msgs {
 		if g.Flags&(msgDone|msgPolled) == 0 && m.canProceed(s, m.w.Threads[g.Thread].Ops[g.PC]) {
-			dst = append(dst, Action{Kind: CompleteCall, Who: uint8(i)})
+			dst = append(dst, Action{Kind: CompleteCall, Who: uint32(i)})
 		}
 	}
 	for i, g := range s.Msgs {
@@ -364,12 +367,12 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 		if m.reaperBlocked(s, p) {
 			continue
 		}
-		dst = append(dst, Action{m.reapKind(s, p), uint8(i), uint8(p)})
+		dst = append(dst, Action{Kind: m.reapKind(s, p), Who: uint32(i), Proc: uint8(p)})
 	}
 	for p, pr := range m.w.Peers {
 		pc := s.PeerPC[p]
 		if int(pc) < len(pr.Ops) && m.peerCan(s, pr.Ops[pc]) {
-			dst = append(dst, Action{Kind: PeerStep, Who: uint8(p)})
+			dst = append(dst, Action{Kind: PeerStep, Who: uint32(p)})
 		}
 	}
 	return dst
@@ -458,7 +461,7 @@ func (m *Model) Next(s State, a Action) State {
 	case SendCall, SendEnterPolling, SendStop:
 		t := int(a.Who)
 		op := m.w.Threads[t].Ops[s.PC[t]]
-		n.Msgs = insertMsg(n.Msgs, Msg{Thread: a.Who, PC: s.PC[t]})
+		n.Msgs = insertMsg(n.Msgs, Msg{Thread: uint8(t), PC: s.PC[t]})
 		if op.Async {
 			n.PC[t]++
 		}
@@ -479,7 +482,7 @@ func (m *Model) Next(s State, a Action) State {
 		// something else moves.
 	case PollDefer:
 		t := int(a.Who)
-		n.Msgs = insertMsg(n.Msgs, Msg{Thread: a.Who, PC: s.PC[t], Flags: msgPolled})
+		n.Msgs = insertMsg(n.Msgs, Msg{Thread: uint8(t), PC: s.PC[t], Flags: msgPolled})
 		n.PC[t]++
 	case PollRetry:
 		g := n.Msgs[a.Who]

@@ -23,6 +23,12 @@ const (
 	Unlimited   = -1    // a process cap that is never reached
 )
 
+// Unset marks a number that was not given: a process's low-water mark the
+// file leaves out, or a --low flag left at its default. It is the one
+// convention for "not set" in the workload, the model and the
+// implementation; [Effective] turns it into the default.
+const Unset = -1
+
 // ObjectKind is the kind of a [Object].
 type ObjectKind int
 

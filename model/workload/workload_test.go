@@ -2,6 +2,7 @@ package workload
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -51,6 +52,49 @@ func TestParseErrorsNameLineAndColumn(t *testing.T) {
 		}
 		if err.Error() != c.want {
 			t.Errorf("%q:\n got %s\nwant %s", c.src, err, c.want)
+		}
+	}
+}
+
+// TestParseRefusesWhatCannotBeEncoded: past each limit the parser refuses
+// the file and names the line and column of the declaration or operation
+// that goes over, so that the model never wraps a count silently.
+func TestParseRefusesWhatCannotBeEncoded(t *testing.T) {
+	var threads, peers, objects strings.Builder
+	threads.WriteString("pipe a\nprocess p\n")
+	for i := range MaxThreads + 1 {
+		fmt.Fprintf(&threads, "  thread t%d\n    read a\n  end\n", i)
+	}
+	threads.WriteString("end\n")
+	peers.WriteString("pipe a\nprocess p\n  thread t\n    read a\n  end\nend\n")
+	for i := range MaxPeers + 1 {
+		fmt.Fprintf(&peers, "peer c%d\n  send a\nend\n", i)
+	}
+	for i := range MaxObjects + 1 {
+		fmt.Fprintf(&objects, "pipe a%d\n", i)
+	}
+	cases := []struct {
+		src, want string
+	}{
+		{threads.String(), fmt.Sprintf("f:%d:3: more than %d threads", 3+3*MaxThreads, MaxThreads)},
+		{peers.String(), fmt.Sprintf("f:%d:1: more than %d peers", 7+3*MaxPeers, MaxPeers)},
+		{objects.String(), fmt.Sprintf("f:%d:1: more than %d objects", MaxObjects+1, MaxObjects)},
+		{"pipe a capacity 256\n", "f:1:17: capacity 256 is out of range 1..255"},
+		{"process p cap 256\n", "f:1:15: cap 256 is out of range 1..255"},
+		{"process p cap unlimited low 255\n", "f:1:29: low 255 is out of range 0..254"},
+		{"pipe a\nprocess p\n  thread t\n    repeat 10001\n      submit read a\n    end\n  end\nend\n",
+			"f:4:12: repeat count 10001 is out of range 1..10000"},
+		{"pipe a\nprocess p\n  thread t\n    read a\n    repeat 10000\n      submit read a\n    end\n  end\nend\n",
+			"f:5:5: more than 10000 operations once loops are unrolled"},
+	}
+	for _, c := range cases {
+		_, err := Parse("f", c.src)
+		if err == nil {
+			t.Errorf("%.40q: no error, want %s", c.src, c.want)
+			continue
+		}
+		if !errors.Is(err, ErrWorkload) || err.Error() != c.want {
+			t.Errorf("%.40q:\n got %v\nwant %s", c.src, err, c.want)
 		}
 	}
 }
