@@ -15,7 +15,8 @@ type Config struct {
 	Policy workload.Policy
 	// Cap overrides every process's cap when not 0; Unlimited means no cap.
 	Cap int
-	// Low overrides every process's low-water mark when not negative.
+	// Low overrides every process's low-water mark unless it is
+	// workload.Unset. workload.Effective gives the rule.
 	Low int
 
 	mutant string // a seeded bug, set only by this package's tests
@@ -43,28 +44,19 @@ func New(w *workload.Workload, cfg Config) (*Model, error) {
 	if cfg.Policy < workload.Block || cfg.Policy > workload.PollNoHyst {
 		return nil, fmt.Errorf("%w %d", workload.ErrPolicy, cfg.Policy)
 	}
-	for _, p := range w.Processes {
-		c, l := p.Cap, p.Low
-		if cfg.Cap != 0 {
-			c = cfg.Cap
+	set, err := workload.Effective(w, cfg.Policy, cfg.Cap, cfg.Low)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	for _, st := range set {
+		// The implementation takes larger caps; the model's encoding holds
+		// the items of a full channel in a byte, and its cap is bounded
+		// with them.
+		if st.Cap != workload.Unlimited && st.Cap > workload.MaxCapacity {
+			return nil, fmt.Errorf("model: cap %d out of range 1..%d", st.Cap, workload.MaxCapacity)
 		}
-		if cfg.Low >= 0 {
-			l = cfg.Low
-		}
-		switch {
-		case c == workload.Unlimited:
-			l = 0
-		case c < 1 || c > workload.MaxCapacity:
-			return nil, fmt.Errorf("model: cap %d out of range 1..%d", c, workload.MaxCapacity)
-		case cfg.Policy == workload.PollNoHyst:
-			l = c - 1
-		case l < 0:
-			l = workload.DefaultLow(c)
-		case l >= c:
-			return nil, fmt.Errorf("model: low %d must be below cap %d (process %s)", l, c, p.Name)
-		}
-		m.caps = append(m.caps, c)
-		m.lows = append(m.lows, l)
+		m.caps = append(m.caps, st.Cap)
+		m.lows = append(m.lows, st.Low)
 	}
 	for _, t := range w.Threads {
 		for _, op := range t.Ops {

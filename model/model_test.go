@@ -60,7 +60,7 @@ func TestBuiltinVerdicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range table {
-		_, r := run(t, builtin(t, e.Workload, workload.Params{}), Config{Policy: e.Policy, Cap: e.Cap, Low: -1}, check.Options{})
+		_, r := run(t, builtin(t, e.Workload, workload.Params{}), Config{Policy: e.Policy, Cap: e.Cap, Low: workload.Unset}, check.Options{})
 		if got := verdict(r); got != e.Verdict {
 			t.Errorf("%s: got %s, want %s", e.Key(), got, e.Verdict)
 		}
@@ -73,7 +73,7 @@ func TestBuiltinVerdicts(t *testing.T) {
 func TestNoDeadlockAtCap2UnderPoll(t *testing.T) {
 	for _, name := range workload.BuiltinNames() {
 		for _, p := range []workload.Policy{workload.Poll, workload.PollNoHyst} {
-			_, r := run(t, builtin(t, name, workload.Params{}), Config{Policy: p, Cap: 2, Low: -1}, check.Options{})
+			_, r := run(t, builtin(t, name, workload.Params{}), Config{Policy: p, Cap: 2, Low: workload.Unset}, check.Options{})
 			if r.Verdict != check.OK {
 				t.Errorf("%s %s: %s", name, p, verdict(r))
 			}
@@ -91,7 +91,7 @@ func TestNoDeadlockAtCap2UnderPoll(t *testing.T) {
 // responses that the writers may not send, as the seed describes.
 func TestWebServerDeadlockIsTheSeedsStory(t *testing.T) {
 	for _, p := range []workload.Policy{workload.Block, workload.Stop} {
-		_, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 2, Low: -1}, check.Options{})
+		_, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 2, Low: workload.Unset}, check.Options{})
 		if r.Violation == nil || r.Violation.Kind != check.Deadlock {
 			t.Fatalf("%s: got %s, want a deadlock", p, verdict(r))
 		}
@@ -123,7 +123,7 @@ func TestWebServerDeadlockIsTheSeedsStory(t *testing.T) {
 
 func TestBlockAndStopFinishAtCap3(t *testing.T) {
 	for _, p := range []workload.Policy{workload.Block, workload.Stop} {
-		_, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 3, Low: -1}, check.Options{})
+		_, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 3, Low: workload.Unset}, check.Options{})
 		if r.Verdict != check.OK {
 			t.Errorf("%s at cap 3: %s", p, verdict(r))
 		}
@@ -140,13 +140,13 @@ func TestStateCounts(t *testing.T) {
 		states      int
 		transitions uint64
 	}{
-		{"triangle", Config{Policy: workload.Block, Cap: 2, Low: -1}, 11, 15},
-		{"triangle", Config{Policy: workload.Poll, Cap: 2, Low: -1}, 69, 138},
-		{"triangle", Config{Policy: workload.Poll, Cap: workload.Unlimited, Low: -1}, 64, 134},
-		{"eventloop", Config{Policy: workload.Block, Cap: 2, Low: -1}, 4, 3},
-		{"cancel", Config{Policy: workload.Poll, Cap: 2, Low: -1}, 42, 80},
-		{"webserver", Config{Policy: workload.Poll, Cap: 2, Low: -1}, 1459, 4064},
-		{"webserver", Config{Policy: workload.PollNoHyst, Cap: 2, Low: -1}, 1091, 3070},
+		{"triangle", Config{Policy: workload.Block, Cap: 2, Low: workload.Unset}, 11, 15},
+		{"triangle", Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset}, 69, 138},
+		{"triangle", Config{Policy: workload.Poll, Cap: workload.Unlimited, Low: workload.Unset}, 64, 134},
+		{"eventloop", Config{Policy: workload.Block, Cap: 2, Low: workload.Unset}, 4, 3},
+		{"cancel", Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset}, 42, 80},
+		{"webserver", Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset}, 1459, 4064},
+		{"webserver", Config{Policy: workload.PollNoHyst, Cap: 2, Low: workload.Unset}, 1091, 3070},
 	}
 	for _, c := range cases {
 		_, r := run(t, builtin(t, c.name, workload.Params{}), c.cfg, check.Options{})
@@ -171,7 +171,7 @@ func TestSeededModelBugsCaught(t *testing.T) {
 		{"poll-submit-synchronous", "no livelock", "submitter", 1},
 	}
 	for _, c := range cases {
-		_, r := run(t, builtin(t, c.workload, workload.Params{}), Config{Policy: workload.Poll, Cap: c.cap, Low: -1, mutant: c.mutant}, check.Options{})
+		_, r := run(t, builtin(t, c.workload, workload.Params{}), Config{Policy: workload.Poll, Cap: c.cap, Low: workload.Unset, mutant: c.mutant}, check.Options{})
 		if r.Violation == nil || r.Violation.Property != c.property {
 			t.Errorf("seeded bug %s: got %s, want %q violated", c.mutant, verdict(r), c.property)
 			continue
@@ -185,11 +185,11 @@ func TestSeededModelBugsCaught(t *testing.T) {
 func TestCapAddsNoDeadlock(t *testing.T) {
 	for _, name := range workload.BuiltinNames() {
 		w := builtin(t, name, workload.Params{})
-		if _, r := run(t, w, Config{Policy: workload.Block, Cap: workload.Unlimited, Low: -1}, check.Options{}); r.Verdict != check.OK {
+		if _, r := run(t, w, Config{Policy: workload.Block, Cap: workload.Unlimited, Low: workload.Unset}, check.Options{}); r.Verdict != check.OK {
 			t.Fatalf("%s deadlocks with no cap: %s", name, verdict(r))
 		}
 		for c := 1; c <= 4; c++ {
-			if _, r := run(t, w, Config{Policy: workload.Poll, Cap: c, Low: -1}, check.Options{}); r.Verdict != check.OK {
+			if _, r := run(t, w, Config{Policy: workload.Poll, Cap: c, Low: workload.Unset}, check.Options{}); r.Verdict != check.OK {
 				t.Errorf("%s poll cap %d: %s", name, c, verdict(r))
 			}
 		}
@@ -200,7 +200,7 @@ func TestSameTraceOnAnyNumberOfWorkers(t *testing.T) {
 	w := builtin(t, "webserver", workload.Params{Conns: 2, Requests: 3, Window: 2})
 	var first []int
 	for _, n := range []int{1, 2, 5} {
-		_, r := run(t, w, Config{Policy: workload.Stop, Cap: 2, Low: -1}, check.Options{Workers: n})
+		_, r := run(t, w, Config{Policy: workload.Stop, Cap: 2, Low: workload.Unset}, check.Options{Workers: n})
 		if r.Violation == nil {
 			t.Fatalf("%d workers: no violation", n)
 		}
@@ -216,7 +216,7 @@ func TestSameTraceOnAnyNumberOfWorkers(t *testing.T) {
 // TestEncodingRoundTrips decodes every state's encoding and compares.
 func TestEncodingRoundTrips(t *testing.T) {
 	for _, name := range workload.BuiltinNames() {
-		m, err := New(builtin(t, name, workload.Params{}), Config{Policy: workload.Poll, Cap: 2, Low: -1})
+		m, err := New(builtin(t, name, workload.Params{}), Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,8 +251,8 @@ func TestBadConfig(t *testing.T) {
 	w := builtin(t, "triangle", workload.Params{})
 	for _, cfg := range []Config{
 		{Policy: workload.Poll, Cap: 2, Low: 2},
-		{Policy: workload.Poll, Cap: 300, Low: -1},
-		{Policy: workload.Policy(9), Cap: 2, Low: -1},
+		{Policy: workload.Poll, Cap: 300, Low: workload.Unset},
+		{Policy: workload.Policy(9), Cap: 2, Low: workload.Unset},
 	} {
 		if _, err := New(w, cfg); err == nil {
 			t.Errorf("%+v: no error", cfg)
@@ -269,7 +269,7 @@ func TestBadConfig(t *testing.T) {
 func TestStoredTraceReplays(t *testing.T) {
 	for _, p := range []workload.Policy{workload.Block, workload.Stop} {
 		src, _ := workload.Builtin("webserver", workload.Params{})
-		m, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 2, Low: -1}, check.Options{})
+		m, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 2, Low: workload.Unset}, check.Options{})
 		var b bytes.Buffer
 		if err := traces.Write(&b, m.Trace("webserver", src, r.Violation, r.Stats)); err != nil {
 			t.Fatal(err)
@@ -316,7 +316,7 @@ func FuzzModel(f *testing.F) {
 			return
 		}
 		for _, p := range workload.Policies() {
-			m, err := New(w, Config{Policy: p, Cap: int(c%4) + 1, Low: -1})
+			m, err := New(w, Config{Policy: p, Cap: int(c%4) + 1, Low: workload.Unset})
 			if err != nil {
 				return // a low-water mark in the file at or above this cap
 			}
@@ -356,7 +356,7 @@ end
 		t.Fatal(err)
 	}
 	for _, c := range []int{1, 2, workload.Unlimited} {
-		m, r := run(t, w, Config{Policy: workload.Poll, Cap: c, Low: -1}, check.Options{})
+		m, r := run(t, w, Config{Policy: workload.Poll, Cap: c, Low: workload.Unset}, check.Options{})
 		if r.Verdict != check.OK {
 			t.Errorf("cap %d: %s", c, verdict(r))
 		}

@@ -127,7 +127,7 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 		var row []cell
 		for _, l := range ws {
 			for _, p := range pols {
-				m, err := model.New(l.w, model.Config{Policy: p, Cap: int(c), Low: -1})
+				m, err := model.New(l.w, model.Config{Policy: p, Cap: int(c), Low: workload.Unset})
 				if err != nil {
 					return fail(err)
 				}
