@@ -36,6 +36,12 @@ type Model struct {
 	async, cancels bool // whether the workload submits calls or cancels
 	kinds          []string
 	kindIndex      [numActKinds]int
+
+	// retryActor is, per thread and operation, the index among the retry
+	// actors of the kept call that operation may leave, or -1; nil when no
+	// call can be kept.
+	retryActor [][]int
+	retryNames []string
 }
 
 // New builds the model of w under cfg.
@@ -65,7 +71,27 @@ func New(w *workload.Workload, cfg Config) (*Model, error) {
 		}
 	}
 	m.buildKinds()
+	m.buildRetryActors()
 	return m, nil
+}
+
+// buildRetryActors makes one actor per submitted call that the scheduler
+// may keep: see [Model.Actors].
+func (m *Model) buildRetryActors() {
+	if m.kindIndex[PollRetry] < 0 {
+		return
+	}
+	m.retryActor = make([][]int, len(m.w.Threads))
+	for t, th := range m.w.Threads {
+		m.retryActor[t] = make([]int, len(th.Ops))
+		for pc, op := range th.Ops {
+			m.retryActor[t][pc] = -1
+			if op.Async {
+				m.retryActor[t][pc] = len(m.retryNames)
+				m.retryNames = append(m.retryNames, fmt.Sprintf("retry of %s's submitted %s (operation %d)", th.Name, m.callText(op), pc+1))
+			}
+		}
+	}
 }
 
 // Workload returns the workload the model was built from.
@@ -145,8 +171,12 @@ type Action struct {
 	// byte.
 	Who uint32
 	// Proc is, for a reap or a retry of a kept call, the process whose
-	// scheduler takes it: the actor, for fair progress.
+	// scheduler takes it; for a reap, the actor for fair progress.
 	Proc uint8
+	// PC is, for a retry of a kept call, the operation that submitted it;
+	// with the thread it names the retry's actor (see [Model.Actors]).
+	PC     uint16
+	Thread uint8
 }
 
 // buildKinds lists the action kinds that can fire under this policy, cap
@@ -343,7 +373,7 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 			if m.canProceed(s, m.w.Threads[g.Thread].Ops[g.PC]) {
 				k = PollRetry
 			}
-			dst = append(dst, Action{Kind: k, Who: uint32(i), Proc: uint8(m.w.Threads[g.Thread].Process)})
+			dst = append(dst, Action{Kind: k, Who: uint32(i), Proc: uint8(m.w.Threads[g.Thread].Process), PC: g.PC, Thread: g.Thread})
 		}
 	}
 	for i, g := range s.Msgs {
@@ -571,11 +601,16 @@ func (m *Model) String() string {
 	return fmt.Sprintf("policy %s, %s", m.policy, strings.Join(caps, "; "))
 }
 
-// Actors names the actors for fair progress: each thread, the kernel, and
-// for each process its scheduler's two duties, reaping and retrying kept
-// calls, then each peer. Under weak fairness each keeps moving while it
-// stays enabled: the round-robin scheduler of docs/model.md, which reaps
-// and retries on every turn, so that retrying cannot crowd out reaping.
+// Actors names the actors for fair progress: each thread, the kernel, each
+// process's reaping, each submitted call the scheduler may keep, and each
+// peer. Under weak fairness each keeps moving while it stays enabled: the
+// round-robin scheduler of docs/model.md, which on every turn reaps and
+// then retries every kept call in turn (impl/sched's Run), so that neither
+// retrying nor one kept call can crowd out another. One actor for all of a
+// process's retries would be too coarse: it could retry a kept read that
+// would block forever while a kept write that could proceed never is,
+// a cycle no real scheduler follows. Reaping needs no such split: a reap
+// moves its thread on, so it is never part of a cycle.
 func (m *Model) Actors() []string {
 	var out []string
 	for _, t := range m.w.Threads {
@@ -583,8 +618,9 @@ func (m *Model) Actors() []string {
 	}
 	out = append(out, "kernel")
 	for _, p := range m.w.Processes {
-		out = append(out, "reaper of "+p.Name, "retries of "+p.Name)
+		out = append(out, "reaper of "+p.Name)
 	}
+	out = append(out, m.retryNames...)
 	for _, p := range m.w.Peers {
 		out = append(out, p.Name)
 	}
@@ -598,11 +634,11 @@ func (m *Model) Actor(a Action) int {
 	case CompleteCall:
 		return nt
 	case ReapReply, ReapLeavePolling, ReapResume:
-		return nt + 1 + 2*int(a.Proc)
+		return nt + 1 + int(a.Proc)
 	case PollRetry, PollRetryWouldBlock:
-		return nt + 2 + 2*int(a.Proc)
+		return nt + 1 + np + m.retryActor[a.Thread][a.PC]
 	case PeerStep:
-		return nt + 1 + 2*np + int(a.Who)
+		return nt + 1 + np + len(m.retryNames) + int(a.Who)
 	}
 	return int(a.Who)
 }
