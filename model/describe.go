@@ -161,7 +161,7 @@ func (m *Model) Explain(s State) []string {
 			line := fmt.Sprintf("  slot %d  %s's %s: ", k, th.Name, m.callText(op))
 			if g.Flags&msgPolled != 0 {
 				out = append(out, fmt.Sprintf("  %s's submitted %s: kept by the scheduler without a slot, retried: %s",
-					th.Name, m.callText(op), m.why(s, op)))
+					th.Name, m.callText(op), m.retryOutcome(s, op)))
 				continue
 			}
 			switch {
@@ -170,6 +170,8 @@ func (m *Model) Explain(s State) []string {
 				line += fmt.Sprintf("completed, never reaped: the only reaper, %s, is waiting for a slot", r)
 			case g.Flags&msgDone != 0:
 				line += "completed, waiting to be reaped"
+			case m.canProceed(s, op):
+				line += "in the kernel, which can complete it now"
 			default:
 				line += "waits in the kernel: " + m.why(s, op)
 			}
@@ -230,8 +232,19 @@ func (m *Model) Explain(s State) []string {
 	return out
 }
 
-// why says what a system call waits for and, for a read, who would supply
-// the item.
+// retryOutcome says what the next retry of a kept call would do in s. It
+// asks the state rather than assuming the call still blocks: on a cycle
+// that a scheduler may follow, some kept calls can proceed, and saying
+// otherwise (a pipe both empty and full) would hide why the cycle exists.
+func (m *Model) retryOutcome(s State, op workload.Op) string {
+	if m.canProceed(s, op) {
+		return "it would go through now"
+	}
+	return "it would block: " + m.why(s, op)
+}
+
+// why says what a system call, which cannot proceed in s, waits for and,
+// for a read, who would supply the item.
 func (m *Model) why(s State, op workload.Op) string {
 	name := m.w.Objects[op.Object].Name
 	switch op.Kind {

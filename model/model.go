@@ -15,7 +15,8 @@ type Config struct {
 	Policy workload.Policy
 	// Cap overrides every process's cap when not 0; Unlimited means no cap.
 	Cap int
-	// Low overrides every process's low-water mark when not negative.
+	// Low overrides every process's low-water mark unless it is
+	// workload.Unset. workload.Effective gives the rule.
 	Low int
 
 	mutant string // a seeded bug, set only by this package's tests
@@ -35,6 +36,12 @@ type Model struct {
 	async, cancels bool // whether the workload submits calls or cancels
 	kinds          []string
 	kindIndex      [numActKinds]int
+
+	// retryActor is, per thread and operation, the index among the retry
+	// actors of the kept call that operation may leave, or -1; nil when no
+	// call can be kept.
+	retryActor [][]int
+	retryNames []string
 }
 
 // New builds the model of w under cfg.
@@ -43,28 +50,19 @@ func New(w *workload.Workload, cfg Config) (*Model, error) {
 	if cfg.Policy < workload.Block || cfg.Policy > workload.PollNoHyst {
 		return nil, fmt.Errorf("%w %d", workload.ErrPolicy, cfg.Policy)
 	}
-	for _, p := range w.Processes {
-		c, l := p.Cap, p.Low
-		if cfg.Cap != 0 {
-			c = cfg.Cap
+	set, err := workload.Effective(w, cfg.Policy, cfg.Cap, cfg.Low)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	for _, st := range set {
+		// The implementation takes larger caps; the model's encoding holds
+		// the items of a full channel in a byte, and its cap is bounded
+		// with them.
+		if st.Cap != workload.Unlimited && st.Cap > workload.MaxCapacity {
+			return nil, fmt.Errorf("model: cap %d out of range 1..%d", st.Cap, workload.MaxCapacity)
 		}
-		if cfg.Low >= 0 {
-			l = cfg.Low
-		}
-		switch {
-		case c == workload.Unlimited:
-			l = 0
-		case c < 1 || c > workload.MaxCapacity:
-			return nil, fmt.Errorf("model: cap %d out of range 1..%d", c, workload.MaxCapacity)
-		case cfg.Policy == workload.PollNoHyst:
-			l = c - 1
-		case l < 0:
-			l = workload.DefaultLow(c)
-		case l >= c:
-			return nil, fmt.Errorf("model: low %d must be below cap %d (process %s)", l, c, p.Name)
-		}
-		m.caps = append(m.caps, c)
-		m.lows = append(m.lows, l)
+		m.caps = append(m.caps, st.Cap)
+		m.lows = append(m.lows, st.Low)
 	}
 	for _, t := range w.Threads {
 		for _, op := range t.Ops {
@@ -73,7 +71,27 @@ func New(w *workload.Workload, cfg Config) (*Model, error) {
 		}
 	}
 	m.buildKinds()
+	m.buildRetryActors()
 	return m, nil
+}
+
+// buildRetryActors makes one actor per submitted call that the scheduler
+// may keep: see [Model.Actors].
+func (m *Model) buildRetryActors() {
+	if m.kindIndex[PollRetry] < 0 {
+		return
+	}
+	m.retryActor = make([][]int, len(m.w.Threads))
+	for t, th := range m.w.Threads {
+		m.retryActor[t] = make([]int, len(th.Ops))
+		for pc, op := range th.Ops {
+			m.retryActor[t][pc] = -1
+			if op.Async {
+				m.retryActor[t][pc] = len(m.retryNames)
+				m.retryNames = append(m.retryNames, fmt.Sprintf("retry of %s's submitted %s (operation %d)", th.Name, m.callText(op), pc+1))
+			}
+		}
+	}
 }
 
 // Workload returns the workload the model was built from.
@@ -144,14 +162,21 @@ var actKindNames = [numActKinds]string{
 
 func (k ActKind) String() string { return actKindNames[k] }
 
-// Action is one step of the system. Who is a thread (thread steps), a peer
-// (PeerStep) or an index into the state's Msgs (completions and reaps).
+// Action is one step of the system.
 type Action struct {
 	Kind ActKind
-	Who  uint8
+	// Who is a thread (thread steps), a peer (PeerStep) or an index into
+	// the state's Msgs (retries, completions and reaps). A thread may hold
+	// thousands of submitted calls, so a message index needs more than a
+	// byte.
+	Who uint32
 	// Proc is, for a reap or a retry of a kept call, the process whose
-	// scheduler takes it: the actor, for fair progress.
+	// scheduler takes it; for a reap, the actor for fair progress.
 	Proc uint8
+	// PC is, for a retry of a kept call, the operation that submitted it;
+	// with the thread it names the retry's actor (see [Model.Actors]).
+	PC     uint16
+	Thread uint8
 }
 
 // buildKinds lists the action kinds that can fire under this policy, cap
@@ -339,7 +364,7 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 		}
 		op := th.Ops[pc]
 		if k, ok := m.threadStep(s, t, op); ok {
-			dst = append(dst, Action{Kind: k, Who: uint8(t)})
+			dst = append(dst, Action{Kind: k, Who: uint32(t)})
 		}
 	}
 	for i, g := range s.Msgs {
@@ -348,12 +373,12 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 			if m.canProceed(s, m.w.Threads[g.Thread].Ops[g.PC]) {
 				k = PollRetry
 			}
-			dst = append(dst, Action{k, uint8(i), uint8(m.w.Threads[g.Thread].Process)})
+			dst = append(dst, Action{Kind: k, Who: uint32(i), Proc: uint8(m.w.Threads[g.Thread].Process), PC: g.PC, Thread: g.Thread})
 		}
 	}
 	for i, g := range s.Msgs {
 		if g.Flags&(msgDone|msgPolled) == 0 && m.canProceed(s, m.w.Threads[g.Thread].Ops[g.PC]) {
-			dst = append(dst, Action{Kind: CompleteCall, Who: uint8(i)})
+			dst = append(dst, Action{Kind: CompleteCall, Who: uint32(i)})
 		}
 	}
 	for i, g := range s.Msgs {
@@ -364,12 +389,12 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 		if m.reaperBlocked(s, p) {
 			continue
 		}
-		dst = append(dst, Action{m.reapKind(s, p), uint8(i), uint8(p)})
+		dst = append(dst, Action{Kind: m.reapKind(s, p), Who: uint32(i), Proc: uint8(p)})
 	}
 	for p, pr := range m.w.Peers {
 		pc := s.PeerPC[p]
 		if int(pc) < len(pr.Ops) && m.peerCan(s, pr.Ops[pc]) {
-			dst = append(dst, Action{Kind: PeerStep, Who: uint8(p)})
+			dst = append(dst, Action{Kind: PeerStep, Who: uint32(p)})
 		}
 	}
 	return dst
@@ -458,7 +483,7 @@ func (m *Model) Next(s State, a Action) State {
 	case SendCall, SendEnterPolling, SendStop:
 		t := int(a.Who)
 		op := m.w.Threads[t].Ops[s.PC[t]]
-		n.Msgs = insertMsg(n.Msgs, Msg{Thread: a.Who, PC: s.PC[t]})
+		n.Msgs = insertMsg(n.Msgs, Msg{Thread: uint8(t), PC: s.PC[t]})
 		if op.Async {
 			n.PC[t]++
 		}
@@ -479,7 +504,7 @@ func (m *Model) Next(s State, a Action) State {
 		// something else moves.
 	case PollDefer:
 		t := int(a.Who)
-		n.Msgs = insertMsg(n.Msgs, Msg{Thread: a.Who, PC: s.PC[t], Flags: msgPolled})
+		n.Msgs = insertMsg(n.Msgs, Msg{Thread: uint8(t), PC: s.PC[t], Flags: msgPolled})
 		n.PC[t]++
 	case PollRetry:
 		g := n.Msgs[a.Who]
@@ -576,11 +601,16 @@ func (m *Model) String() string {
 	return fmt.Sprintf("policy %s, %s", m.policy, strings.Join(caps, "; "))
 }
 
-// Actors names the actors for fair progress: each thread, the kernel, and
-// for each process its scheduler's two duties, reaping and retrying kept
-// calls, then each peer. Under weak fairness each keeps moving while it
-// stays enabled: the round-robin scheduler of docs/model.md, which reaps
-// and retries on every turn, so that retrying cannot crowd out reaping.
+// Actors names the actors for fair progress: each thread, the kernel, each
+// process's reaping, each submitted call the scheduler may keep, and each
+// peer. Under weak fairness each keeps moving while it stays enabled: the
+// round-robin scheduler of docs/model.md, which on every turn reaps and
+// then retries every kept call in turn (impl/sched's Run), so that neither
+// retrying nor one kept call can crowd out another. One actor for all of a
+// process's retries would be too coarse: it could retry a kept read that
+// would block forever while a kept write that could proceed never is,
+// a cycle no real scheduler follows. Reaping needs no such split: a reap
+// moves its thread on, so it is never part of a cycle.
 func (m *Model) Actors() []string {
 	var out []string
 	for _, t := range m.w.Threads {
@@ -588,8 +618,9 @@ func (m *Model) Actors() []string {
 	}
 	out = append(out, "kernel")
 	for _, p := range m.w.Processes {
-		out = append(out, "reaper of "+p.Name, "retries of "+p.Name)
+		out = append(out, "reaper of "+p.Name)
 	}
+	out = append(out, m.retryNames...)
 	for _, p := range m.w.Peers {
 		out = append(out, p.Name)
 	}
@@ -603,11 +634,11 @@ func (m *Model) Actor(a Action) int {
 	case CompleteCall:
 		return nt
 	case ReapReply, ReapLeavePolling, ReapResume:
-		return nt + 1 + 2*int(a.Proc)
+		return nt + 1 + int(a.Proc)
 	case PollRetry, PollRetryWouldBlock:
-		return nt + 2 + 2*int(a.Proc)
+		return nt + 1 + np + m.retryActor[a.Thread][a.PC]
 	case PeerStep:
-		return nt + 1 + 2*np + int(a.Who)
+		return nt + 1 + np + len(m.retryNames) + int(a.Who)
 	}
 	return int(a.Who)
 }

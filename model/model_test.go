@@ -60,7 +60,7 @@ func TestBuiltinVerdicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range table {
-		_, r := run(t, builtin(t, e.Workload, workload.Params{}), Config{Policy: e.Policy, Cap: e.Cap, Low: -1}, check.Options{})
+		_, r := run(t, builtin(t, e.Workload, workload.Params{}), Config{Policy: e.Policy, Cap: e.Cap, Low: workload.Unset}, check.Options{})
 		if got := verdict(r); got != e.Verdict {
 			t.Errorf("%s: got %s, want %s", e.Key(), got, e.Verdict)
 		}
@@ -73,7 +73,7 @@ func TestBuiltinVerdicts(t *testing.T) {
 func TestNoDeadlockAtCap2UnderPoll(t *testing.T) {
 	for _, name := range workload.BuiltinNames() {
 		for _, p := range []workload.Policy{workload.Poll, workload.PollNoHyst} {
-			_, r := run(t, builtin(t, name, workload.Params{}), Config{Policy: p, Cap: 2, Low: -1}, check.Options{})
+			_, r := run(t, builtin(t, name, workload.Params{}), Config{Policy: p, Cap: 2, Low: workload.Unset}, check.Options{})
 			if r.Verdict != check.OK {
 				t.Errorf("%s %s: %s", name, p, verdict(r))
 			}
@@ -91,7 +91,7 @@ func TestNoDeadlockAtCap2UnderPoll(t *testing.T) {
 // responses that the writers may not send, as the seed describes.
 func TestWebServerDeadlockIsTheSeedsStory(t *testing.T) {
 	for _, p := range []workload.Policy{workload.Block, workload.Stop} {
-		_, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 2, Low: -1}, check.Options{})
+		_, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 2, Low: workload.Unset}, check.Options{})
 		if r.Violation == nil || r.Violation.Kind != check.Deadlock {
 			t.Fatalf("%s: got %s, want a deadlock", p, verdict(r))
 		}
@@ -123,7 +123,7 @@ func TestWebServerDeadlockIsTheSeedsStory(t *testing.T) {
 
 func TestBlockAndStopFinishAtCap3(t *testing.T) {
 	for _, p := range []workload.Policy{workload.Block, workload.Stop} {
-		_, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 3, Low: -1}, check.Options{})
+		_, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 3, Low: workload.Unset}, check.Options{})
 		if r.Verdict != check.OK {
 			t.Errorf("%s at cap 3: %s", p, verdict(r))
 		}
@@ -140,13 +140,13 @@ func TestStateCounts(t *testing.T) {
 		states      int
 		transitions uint64
 	}{
-		{"triangle", Config{Policy: workload.Block, Cap: 2, Low: -1}, 11, 15},
-		{"triangle", Config{Policy: workload.Poll, Cap: 2, Low: -1}, 69, 138},
-		{"triangle", Config{Policy: workload.Poll, Cap: workload.Unlimited, Low: -1}, 64, 134},
-		{"eventloop", Config{Policy: workload.Block, Cap: 2, Low: -1}, 4, 3},
-		{"cancel", Config{Policy: workload.Poll, Cap: 2, Low: -1}, 42, 80},
-		{"webserver", Config{Policy: workload.Poll, Cap: 2, Low: -1}, 1459, 4064},
-		{"webserver", Config{Policy: workload.PollNoHyst, Cap: 2, Low: -1}, 1091, 3070},
+		{"triangle", Config{Policy: workload.Block, Cap: 2, Low: workload.Unset}, 11, 15},
+		{"triangle", Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset}, 69, 138},
+		{"triangle", Config{Policy: workload.Poll, Cap: workload.Unlimited, Low: workload.Unset}, 64, 134},
+		{"eventloop", Config{Policy: workload.Block, Cap: 2, Low: workload.Unset}, 4, 3},
+		{"cancel", Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset}, 42, 80},
+		{"webserver", Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset}, 1459, 4064},
+		{"webserver", Config{Policy: workload.PollNoHyst, Cap: 2, Low: workload.Unset}, 1091, 3070},
 	}
 	for _, c := range cases {
 		_, r := run(t, builtin(t, c.name, workload.Params{}), c.cfg, check.Options{})
@@ -171,7 +171,7 @@ func TestSeededModelBugsCaught(t *testing.T) {
 		{"poll-submit-synchronous", "no livelock", "submitter", 1},
 	}
 	for _, c := range cases {
-		_, r := run(t, builtin(t, c.workload, workload.Params{}), Config{Policy: workload.Poll, Cap: c.cap, Low: -1, mutant: c.mutant}, check.Options{})
+		_, r := run(t, builtin(t, c.workload, workload.Params{}), Config{Policy: workload.Poll, Cap: c.cap, Low: workload.Unset, mutant: c.mutant}, check.Options{})
 		if r.Violation == nil || r.Violation.Property != c.property {
 			t.Errorf("seeded bug %s: got %s, want %q violated", c.mutant, verdict(r), c.property)
 			continue
@@ -185,11 +185,11 @@ func TestSeededModelBugsCaught(t *testing.T) {
 func TestCapAddsNoDeadlock(t *testing.T) {
 	for _, name := range workload.BuiltinNames() {
 		w := builtin(t, name, workload.Params{})
-		if _, r := run(t, w, Config{Policy: workload.Block, Cap: workload.Unlimited, Low: -1}, check.Options{}); r.Verdict != check.OK {
+		if _, r := run(t, w, Config{Policy: workload.Block, Cap: workload.Unlimited, Low: workload.Unset}, check.Options{}); r.Verdict != check.OK {
 			t.Fatalf("%s deadlocks with no cap: %s", name, verdict(r))
 		}
 		for c := 1; c <= 4; c++ {
-			if _, r := run(t, w, Config{Policy: workload.Poll, Cap: c, Low: -1}, check.Options{}); r.Verdict != check.OK {
+			if _, r := run(t, w, Config{Policy: workload.Poll, Cap: c, Low: workload.Unset}, check.Options{}); r.Verdict != check.OK {
 				t.Errorf("%s poll cap %d: %s", name, c, verdict(r))
 			}
 		}
@@ -200,7 +200,7 @@ func TestSameTraceOnAnyNumberOfWorkers(t *testing.T) {
 	w := builtin(t, "webserver", workload.Params{Conns: 2, Requests: 3, Window: 2})
 	var first []int
 	for _, n := range []int{1, 2, 5} {
-		_, r := run(t, w, Config{Policy: workload.Stop, Cap: 2, Low: -1}, check.Options{Workers: n})
+		_, r := run(t, w, Config{Policy: workload.Stop, Cap: 2, Low: workload.Unset}, check.Options{Workers: n})
 		if r.Violation == nil {
 			t.Fatalf("%d workers: no violation", n)
 		}
@@ -216,7 +216,7 @@ func TestSameTraceOnAnyNumberOfWorkers(t *testing.T) {
 // TestEncodingRoundTrips decodes every state's encoding and compares.
 func TestEncodingRoundTrips(t *testing.T) {
 	for _, name := range workload.BuiltinNames() {
-		m, err := New(builtin(t, name, workload.Params{}), Config{Policy: workload.Poll, Cap: 2, Low: -1})
+		m, err := New(builtin(t, name, workload.Params{}), Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,8 +251,8 @@ func TestBadConfig(t *testing.T) {
 	w := builtin(t, "triangle", workload.Params{})
 	for _, cfg := range []Config{
 		{Policy: workload.Poll, Cap: 2, Low: 2},
-		{Policy: workload.Poll, Cap: 300, Low: -1},
-		{Policy: workload.Policy(9), Cap: 2, Low: -1},
+		{Policy: workload.Poll, Cap: 300, Low: workload.Unset},
+		{Policy: workload.Policy(9), Cap: 2, Low: workload.Unset},
 	} {
 		if _, err := New(w, cfg); err == nil {
 			t.Errorf("%+v: no error", cfg)
@@ -269,7 +269,7 @@ func TestBadConfig(t *testing.T) {
 func TestStoredTraceReplays(t *testing.T) {
 	for _, p := range []workload.Policy{workload.Block, workload.Stop} {
 		src, _ := workload.Builtin("webserver", workload.Params{})
-		m, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 2, Low: -1}, check.Options{})
+		m, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 2, Low: workload.Unset}, check.Options{})
 		var b bytes.Buffer
 		if err := traces.Write(&b, m.Trace("webserver", src, r.Violation, r.Stats)); err != nil {
 			t.Fatal(err)
@@ -303,29 +303,58 @@ func TestStoredTraceReplays(t *testing.T) {
 
 // FuzzModel builds the model of any workload the parser accepts and
 // explores a bounded part of it under every policy: no workload makes the
-// model panic or break its own invariants. The seed corpus is in
+// model panic or break its own invariants. It also checks the design's
+// claim that the cap adds no deadlock: a workload verified with no cap (the
+// whole search, livelock and fair progress included) has no violation of
+// any kind under poll at caps 1, 2 and 3. The seed corpus is in
 // testdata/fuzz/FuzzModel.
 func FuzzModel(f *testing.F) {
 	for _, n := range workload.BuiltinNames() {
 		src, _ := workload.Builtin(n, workload.Params{})
 		f.Add(src, uint8(2))
 	}
+	opt := check.Options{MaxStates: 2000, Livelock: true, Fairness: true, Workers: 1}
 	f.Fuzz(func(t *testing.T, src string, c uint8) {
 		w, err := workload.Parse("fuzz", src)
 		if err != nil {
 			return
 		}
 		for _, p := range workload.Policies() {
-			m, err := New(w, Config{Policy: p, Cap: int(c%4) + 1, Low: -1})
+			m, err := New(w, Config{Policy: p, Cap: int(c%4) + 1, Low: workload.Unset})
 			if err != nil {
 				return // a low-water mark in the file at or above this cap
 			}
-			r, err := check.Explore(context.Background(), m, check.Options{MaxStates: 2000, Livelock: true, Fairness: true, Workers: 1})
+			r, err := check.Explore(context.Background(), m, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if r.Violation != nil && r.Violation.Kind != check.Deadlock && r.Violation.Kind != check.Livelock {
 				t.Fatalf("%s: %s violated:\n%s", p, r.Violation.Property, src)
+			}
+		}
+		m, err := New(w, Config{Policy: workload.Poll, Cap: workload.Unlimited, Low: workload.Unset})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := check.Explore(context.Background(), m, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Verdict != check.OK {
+			return // not verified uncapped (or too big to tell): no claim
+		}
+		for c := 1; c <= 3; c++ {
+			m, err := New(w, Config{Policy: workload.Poll, Cap: c, Low: workload.Unset})
+			if err != nil {
+				continue // the file's low does not fit this cap
+			}
+			r, err := check.Explore(context.Background(), m, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v := r.Violation; v != nil {
+				t.Fatalf("verified with no cap, but poll at cap %d: %s (%s)\n%s\n%s", c, v.Property, v.Kind,
+					strings.Join(v.Explain, "\n"), src)
 			}
 		}
 	})
@@ -356,12 +385,90 @@ end
 		t.Fatal(err)
 	}
 	for _, c := range []int{1, 2, workload.Unlimited} {
-		m, r := run(t, w, Config{Policy: workload.Poll, Cap: c, Low: -1}, check.Options{})
+		m, r := run(t, w, Config{Policy: workload.Poll, Cap: c, Low: workload.Unset}, check.Options{})
 		if r.Verdict != check.OK {
 			t.Errorf("cap %d: %s", c, verdict(r))
 		}
 		if c == 1 && r.Stats.Fired[m.Kind(Action{Kind: PollDefer})].Count == 0 {
 			t.Errorf("cap 1: no call was ever kept; the test tests nothing")
 		}
+	}
+}
+
+// keptWriteStarved is a workload that finishes uncapped and on both back
+// ends; at cap 1 under poll it leaves a kept read that would block and a
+// kept write that could proceed. A scheduler that retried only the read
+// forever would never finish it, and no round-robin scheduler does that.
+const keptWriteStarved = `pipe p capacity 1
+process app cap 1
+  thread t
+    submit read p
+    submit read p
+    write p
+    submit write p
+    wait
+    wait
+    wait
+  end
+end
+`
+
+// TestEveryKeptCallIsRetried: fair progress means every kept call is
+// retried in turn, as impl/sched retries all of them on each turn, so the
+// workload above is verified at every cap under poll.
+func TestEveryKeptCallIsRetried(t *testing.T) {
+	w, err := workload.Parse("kept", keptWriteStarved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []int{1, 2, 3, workload.Unlimited} {
+		m, r := run(t, w, Config{Policy: workload.Poll, Cap: c, Low: workload.Unset}, check.Options{})
+		if r.Verdict != check.OK {
+			t.Errorf("poll cap %d: %s: %s", c, verdict(r), strings.Join(r.Violation.Explain, "; "))
+		}
+		if c == 1 && r.Stats.Fired[m.Kind(Action{Kind: PollRetry})].Count == 0 {
+			t.Errorf("cap 1: no kept call was ever retried; the test tests nothing")
+		}
+	}
+}
+
+// TestExplainSaysWhatIsTrue: in every reachable state of the workload
+// above, an explanation calls p full only when it is, and empty only when
+// it is.
+func TestExplainSaysWhatIsTrue(t *testing.T) {
+	w, err := workload.Parse("kept", keptWriteStarved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(w, Config{Policy: workload.Poll, Cap: 1, Low: workload.Unset})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	queue := m.Init()
+	kept := 0
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		if enc := string(m.Encode(nil, s)); seen[enc] {
+			continue
+		} else {
+			seen[enc] = true
+		}
+		for _, line := range m.Explain(s) {
+			full, empty := strings.Contains(line, "p is full"), strings.Contains(line, "p has nothing to read")
+			if full && s.Items[0] != 1 || empty && s.Items[0] != 0 {
+				t.Errorf("p holds %d item(s), but the explanation says %q", s.Items[0], line)
+			}
+			if strings.Contains(line, "kept by the scheduler") {
+				kept++
+			}
+		}
+		for _, a := range m.Actions(s, nil) {
+			queue = append(queue, m.Next(s, a))
+		}
+	}
+	if kept == 0 {
+		t.Error("no explanation mentions a kept call; the test tests nothing")
 	}
 }

@@ -22,8 +22,9 @@ type State struct {
 	// Mode is, per process, modePolling and modeStopped bits.
 	Mode []uint8
 	// Ready is, per thread, the results of its submitted calls available to
-	// wait.
-	Ready []uint8
+	// wait. A thread may submit up to workload.MaxOps calls before it waits,
+	// so a byte would not do.
+	Ready []uint16
 	// Cancel is, per thread, 1 when a cancel is pending for its next call.
 	Cancel []uint8
 	// Msgs are the messages holding slots, sorted by thread then by the
@@ -38,6 +39,15 @@ type Msg struct {
 	PC     uint16 // the operation that sent it
 	Flags  uint8  // msgDone, msgCancelled, msgFreed
 }
+
+// The parser's limits keep every fixed-width field of a State and an Action
+// in range, so that an accepted workload never wraps a field and merges
+// states: these constants do not compile if a limit outgrows its field.
+const (
+	_ uint8  = workload.MaxThreads - 1 // Msg.Thread, Action.Proc (a process has a thread)
+	_ uint8  = workload.MaxCapacity    // Items, the counts an object holds
+	_ uint16 = workload.MaxOps         // PC, PeerPC, Msg.PC, Ready
+)
 
 const (
 	modePolling = 1 << iota
@@ -55,14 +65,17 @@ const (
 	msgPolled
 )
 
-// clone copies s with three allocations: one for the program counters, one
-// for every byte field and one for the messages (with room for one more, as
-// a send adds one). Next is the explorer's hottest path.
+// clone copies s with three allocations: one for the program counters and
+// result counts, one for every byte field and one for the messages (with
+// room for one more, as a send adds one). Next is the explorer's hottest
+// path.
 func (s State) clone() State {
-	pcs := make([]uint16, len(s.PC)+len(s.PeerPC))
+	np, npp := len(s.PC), len(s.PeerPC)
+	pcs := make([]uint16, np+npp+len(s.Ready))
 	copy(pcs, s.PC)
-	copy(pcs[len(s.PC):], s.PeerPC)
-	nb := len(s.Items) + len(s.Closed) + len(s.Mode) + len(s.Ready) + len(s.Cancel)
+	copy(pcs[np:], s.PeerPC)
+	copy(pcs[np+npp:], s.Ready)
+	nb := len(s.Items) + len(s.Closed) + len(s.Mode) + len(s.Cancel)
 	buf := make([]byte, 0, nb)
 	take := func(b []byte) []byte {
 		start := len(buf)
@@ -72,13 +85,16 @@ func (s State) clone() State {
 	msgs := make([]Msg, len(s.Msgs), len(s.Msgs)+1)
 	copy(msgs, s.Msgs)
 	return State{
-		PC: pcs[:len(s.PC):len(s.PC)], PeerPC: pcs[len(s.PC):],
-		Items: take(s.Items), Closed: take(s.Closed), Mode: take(s.Mode), Ready: take(s.Ready), Cancel: take(s.Cancel),
+		PC: pcs[:np:np], PeerPC: pcs[np : np+npp : np+npp], Ready: pcs[np+npp:],
+		Items: take(s.Items), Closed: take(s.Closed), Mode: take(s.Mode), Cancel: take(s.Cancel),
 		Msgs: msgs,
 	}
 }
 
-// Encode appends the state's canonical encoding to dst.
+// Encode appends the state's canonical encoding to dst. Every count that
+// can pass a byte (program counters, results ready, the number of messages)
+// is a uvarint, one byte while it is below 128; the rest fit a byte by the
+// parser's limits (workload.MaxThreads, MaxCapacity).
 func (m *Model) Encode(dst []byte, s State) []byte {
 	for _, pc := range s.PC {
 		dst = binary.AppendUvarint(dst, uint64(pc))
@@ -112,12 +128,14 @@ func (m *Model) Encode(dst []byte, s State) []byte {
 	}
 	dst = append(dst, s.Mode...)
 	if m.async {
-		dst = append(dst, s.Ready...)
+		for _, r := range s.Ready {
+			dst = binary.AppendUvarint(dst, uint64(r))
+		}
 	}
 	if m.cancels {
 		dst = append(dst, s.Cancel...)
 	}
-	dst = append(dst, byte(len(s.Msgs)))
+	dst = binary.AppendUvarint(dst, uint64(len(s.Msgs)))
 	for _, g := range s.Msgs {
 		dst = append(dst, g.Thread)
 		dst = binary.AppendUvarint(dst, uint64(g.PC))
@@ -129,16 +147,16 @@ func (m *Model) Encode(dst []byte, s State) []byte {
 // Decode rebuilds a state from its encoding.
 func (m *Model) Decode(b []byte) State {
 	s := m.empty()
-	uv := func() uint16 {
+	uv := func() uint64 {
 		v, n := binary.Uvarint(b)
 		b = b[n:]
-		return uint16(v)
+		return v
 	}
 	for i := range s.PC {
-		s.PC[i] = uv()
+		s.PC[i] = uint16(uv())
 	}
 	for i := range s.PeerPC {
-		s.PeerPC[i] = uv()
+		s.PeerPC[i] = uint16(uv())
 	}
 	for o, obj := range m.w.Objects {
 		s.Items[2*o], b = b[0], b[1:]
@@ -162,18 +180,19 @@ func (m *Model) Decode(b []byte) State {
 	}
 	b = b[copy(s.Mode, b):]
 	if m.async {
-		b = b[copy(s.Ready, b):]
+		for i := range s.Ready {
+			s.Ready[i] = uint16(uv())
+		}
 	}
 	if m.cancels {
 		b = b[copy(s.Cancel, b):]
 	}
-	n := int(b[0])
-	b = b[1:]
+	n := int(uv())
 	s.Msgs = make([]Msg, n)
 	for i := range n {
 		s.Msgs[i].Thread = b[0]
 		b = b[1:]
-		s.Msgs[i].PC = uv()
+		s.Msgs[i].PC = uint16(uv())
 		s.Msgs[i].Flags = b[0]
 		b = b[1:]
 	}
@@ -186,7 +205,7 @@ func (m *Model) empty() State {
 	return State{
 		PC: make([]uint16, nt), PeerPC: make([]uint16, len(w.Peers)),
 		Items: make([]uint8, 2*no), Closed: make([]uint8, no),
-		Mode: make([]uint8, len(w.Processes)), Ready: make([]uint8, nt),
+		Mode: make([]uint8, len(w.Processes)), Ready: make([]uint16, nt),
 		Cancel: make([]uint8, nt),
 	}.clone()
 }

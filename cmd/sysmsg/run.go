@@ -42,7 +42,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sysmsg run: %v\n", err)
 		return exitUsage
 	}
-	o := run.Options{Cap: capacity, Low: cf.low, HasLow: cf.low >= 0, Policy: pol, Seed: *seed,
+	o := run.Options{Cap: capacity, Low: cf.low, Policy: pol, Seed: *seed,
 		MaxSteps: *maxSteps, StuckAfter: *stuckAfter, TCP: *tcp}
 	if *sendsFirst {
 		o.Chooser = sim.SendsFirst()

@@ -99,6 +99,9 @@ func capName(c int) string {
 	return fmt.Sprint(c)
 }
 
+// lowOf is the low-water mark the server's port uses, by the rule the
+// port follows; httpd.New has already refused one that does not fit.
 func lowOf(c, low int, pol port.Policy) int {
-	return port.Config{Cap: c, Low: low, Policy: pol}.EffectiveLow()
+	l, _ := workload.LowFor(pol, c, low)
+	return l
 }

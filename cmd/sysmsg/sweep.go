@@ -148,7 +148,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer, befo
 				if beforeCell != nil {
 					beforeCell(len(cells))
 				}
-				m, err := model.New(l.w, model.Config{Policy: p, Cap: int(c), Low: -1})
+				m, err := model.New(l.w, model.Config{Policy: p, Cap: int(c), Low: workload.Unset})
 				if err != nil {
 					return fail(err)
 				}

@@ -21,7 +21,7 @@ import (
 func BenchmarkPipelined(b *testing.B) {
 	for _, c := range []int{2, 1024} {
 		b.Run(fmt.Sprintf("cap=%d", c), func(b *testing.B) {
-			srv, _, finish := start(b, port.Config{Cap: c, Low: -1, Policy: port.Poll}, 10*time.Second)
+			srv, _, finish := start(b, port.Config{Cap: c, Low: port.Unset, Policy: port.Poll}, 10*time.Second)
 			const conns, depth = 32, 16
 			rounds := max(b.N/(conns*depth), 1)
 			batch := strings.Repeat(request(false), depth)

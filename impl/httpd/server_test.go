@@ -107,7 +107,7 @@ func dial(t testing.TB, addr string) net.Conn {
 // (as a pipelining client does).
 func TestPipelinedRequestsAnsweredAtCap2UnderPoll(t *testing.T) {
 	for _, pol := range []port.Policy{port.Poll, port.PollNoHyst} {
-		srv, _, finish := start(t, port.Config{Cap: 2, Low: -1, Policy: pol}, 5*time.Second)
+		srv, _, finish := start(t, port.Config{Cap: 2, Low: port.Unset, Policy: pol}, 5*time.Second)
 		const conns, rounds, depth = 8, 5, 20
 		var wg sync.WaitGroup
 		errs := make(chan error, conns)
@@ -149,7 +149,7 @@ func TestPipelinedRequestsAnsweredAtCap2UnderPoll(t *testing.T) {
 // writer waits for one, and the client waits for its responses: the seed's
 // deadlock, for real. Serve returns the watchdog's dump.
 func TestBlockDeadlocksAndTheWatchdogSaysSo(t *testing.T) {
-	srv, done, finish := start(t, port.Config{Cap: 2, Low: -1, Policy: port.Block}, 300*time.Millisecond)
+	srv, done, finish := start(t, port.Config{Cap: 2, Low: port.Unset, Policy: port.Block}, 300*time.Millisecond)
 	c := dial(t, srv.Addr())
 	defer c.Close()
 	if _, err := io.WriteString(c, request(false)+request(false)); err != nil {
@@ -180,7 +180,7 @@ func TestBlockDeadlocksAndTheWatchdogSaysSo(t *testing.T) {
 // with an error and the connection closes; HTTP/1.0 and Connection: close
 // close after the response.
 func TestRequestLimitsAndClose(t *testing.T) {
-	srv, _, _ := start(t, port.Config{Cap: 2, Low: -1, Policy: port.Poll}, 5*time.Second)
+	srv, _, _ := start(t, port.Config{Cap: 2, Low: port.Unset, Policy: port.Poll}, 5*time.Second)
 	for _, tc := range []struct {
 		name, req string
 		codes     []int
@@ -220,7 +220,7 @@ func TestWrkPipelining(t *testing.T) {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		t.Skip("wrk is not installed (apt-get install wrk)")
 	}
-	srv, _, finish := start(t, port.Config{Cap: 2, Low: -1, Policy: port.Poll}, 5*time.Second)
+	srv, _, finish := start(t, port.Config{Cap: 2, Low: port.Unset, Policy: port.Poll}, 5*time.Second)
 	out, err := exec.Command("wrk", "-t2", "-c64", "-d1s", "--timeout", "5s", "-s", "testdata/pipeline.lua",
 		"http://"+srv.Addr()+"/", "--", "16").CombinedOutput()
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 // BenchmarkSendReap is the port's send and reap path: acquire a slot and a
 // message, complete it, reap it. It must not allocate.
 func BenchmarkSendReap(b *testing.B) {
-	p := newPort(b, port.Config{Cap: 2, Low: -1, Policy: port.Poll})
+	p := newPort(b, port.Config{Cap: 2, Low: port.Unset, Policy: port.Poll})
 	b.ReportAllocs()
 	for b.Loop() {
 		m, _ := p.Acquire()

@@ -14,6 +14,10 @@ var ErrConfig = errors.New("port: bad configuration")
 // Unlimited is a cap that is never reached.
 const Unlimited = workload.Unlimited
 
+// Unset is a low-water mark left to the default (workload.Unset, the one
+// convention for "not set").
+const Unset = workload.Unset
+
 // Policy is what a process does when its in-flight messages reach the cap:
 // the one set of policies the model checks and the implementation runs.
 type Policy = workload.Policy
@@ -158,8 +162,9 @@ type Reply struct {
 type Config struct {
 	// Cap bounds the messages in flight (≥ 1), or is Unlimited.
 	Cap int
-	// Low is the hysteresis low-water mark, 0 ≤ Low < Cap, or -1 for the
-	// default ⌊(Cap−1)/2⌋. Under PollNoHyst it is Cap−1 whatever is set.
+	// Low is the hysteresis low-water mark, 0 ≤ Low < Cap, or Unset for
+	// the default ⌊(Cap−1)/2⌋. Under PollNoHyst it is Cap−1 whatever is
+	// set. workload.LowFor is the rule; the zero value is a mark of 0.
 	Low    int
 	Policy Policy
 	// Upcall, if set, is called by Reap (after the port's lock is released)
@@ -168,20 +173,6 @@ type Config struct {
 	Upcall func()
 
 	_ struct{}
-}
-
-// EffectiveLow is the low-water mark a port made from c uses: the default
-// when c.Low is -1, Cap−1 under PollNoHyst. It does not validate c.
-func (c Config) EffectiveLow() int {
-	switch {
-	case c.Cap == Unlimited:
-		return 0
-	case c.Policy == PollNoHyst:
-		return c.Cap - 1
-	case c.Low < 0:
-		return (c.Cap - 1) / 2
-	}
-	return c.Low
 }
 
 // Stats are a port's counters since it was made.
@@ -238,15 +229,12 @@ var (
 // New makes a port. It refuses a cap below 1 (other than Unlimited) and a
 // low-water mark outside 0 ≤ low < cap.
 func New(c Config) (*Port, error) {
-	if c.Cap != Unlimited && c.Cap < 1 {
-		return nil, fmt.Errorf("%w: cap %d (want ≥ 1 or unlimited)", ErrConfig, c.Cap)
-	}
 	if c.Policy < Block || c.Policy > PollNoHyst {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, c.Policy)
 	}
-	low := c.EffectiveLow()
-	if c.Cap != Unlimited && (low < 0 || low >= c.Cap) {
-		return nil, fmt.Errorf("%w: low %d (want 0 ≤ low < cap %d)", ErrConfig, low, c.Cap)
+	low, err := workload.LowFor(c.Policy, c.Cap, c.Low)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	p := &Port{cap: c.Cap, low: low, policy: c.Policy, upcall: c.Upcall, notify: make(chan struct{}, 1)}
 	n := 64

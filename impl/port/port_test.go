@@ -90,7 +90,7 @@ func caughtInSim(t *testing.T, pol port.Policy, c int) bool {
 			t.Fatal(err)
 		}
 		for seed := range uint64(20) {
-			r, err := run.Sim(w, run.Options{Cap: c, Policy: pol, Seed: seed, Record: true})
+			r, err := run.Sim(w, run.Options{Cap: c, Low: workload.Unset, Policy: pol, Seed: seed, Record: true})
 			if r == nil {
 				t.Fatal(err)
 			}
@@ -105,7 +105,7 @@ func caughtInSim(t *testing.T, pol port.Policy, c int) bool {
 
 func TestPollingModeAtCapUntilLow(t *testing.T) {
 	ups := 0
-	p := newPort(t, port.Config{Cap: 3, Low: -1, Policy: port.Poll, Upcall: func() { ups++ }})
+	p := newPort(t, port.Config{Cap: 3, Low: port.Unset, Policy: port.Poll, Upcall: func() { ups++ }})
 	if p.Low() != 1 {
 		t.Fatalf("default low at cap 3 is %d, want 1", p.Low())
 	}
@@ -139,7 +139,7 @@ func TestPollingModeAtCapUntilLow(t *testing.T) {
 }
 
 func TestStopAndBlockAtCap(t *testing.T) {
-	p := newPort(t, port.Config{Cap: 2, Low: -1, Policy: port.Stop})
+	p := newPort(t, port.Config{Cap: 2, Low: port.Unset, Policy: port.Stop})
 	a, b := acquire(t, p), acquire(t, p)
 	if p.Mode() != port.Stopped {
 		t.Fatalf("stop: mode %v at the cap", p.Mode())
@@ -155,7 +155,7 @@ func TestStopAndBlockAtCap(t *testing.T) {
 		t.Fatal("stop: not resumed at low")
 	}
 
-	q := newPort(t, port.Config{Cap: 1, Low: -1, Policy: port.Block})
+	q := newPort(t, port.Config{Cap: 1, Low: port.Unset, Policy: port.Block})
 	m := acquire(t, q)
 	if x, mode := q.Acquire(); x != nil || mode != port.Messaging {
 		t.Fatalf("block: a second slot at cap 1 (%v, mode %v)", x, mode)
@@ -173,7 +173,7 @@ func TestPollNoHystLowIsCapMinusOne(t *testing.T) {
 }
 
 func TestUnlimitedNeverPolls(t *testing.T) {
-	p := newPort(t, port.Config{Cap: port.Unlimited, Low: -1, Policy: port.Poll})
+	p := newPort(t, port.Config{Cap: port.Unlimited, Low: port.Unset, Policy: port.Poll})
 	for range 5000 {
 		acquire(t, p)
 	}
@@ -213,7 +213,7 @@ func TestCompletedTwicePanics(t *testing.T) {
 // with -race.
 func TestConcurrentCompletions(t *testing.T) {
 	const n, workers = 20000, 4
-	p := newPort(t, port.Config{Cap: 64, Low: -1, Policy: port.Poll})
+	p := newPort(t, port.Config{Cap: 64, Low: port.Unset, Policy: port.Poll})
 	work := make(chan *port.Msg, 64)
 	var wg sync.WaitGroup
 	for range workers {

@@ -36,7 +36,7 @@ func TestStuckExactlyWhereTheModelDeadlocks(t *testing.T) {
 		stuck := 0
 		var first *run.Result
 		for i := 0; i <= schedules; i++ {
-			o := run.Options{Cap: e.Cap, Policy: e.Policy, Seed: uint64(i)}
+			o := run.Options{Cap: e.Cap, Low: workload.Unset, Policy: e.Policy, Seed: uint64(i)}
 			if i == schedules {
 				o.Chooser = sim.SendsFirst()
 			}

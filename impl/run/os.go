@@ -23,13 +23,9 @@ import (
 // workload's capacities (a pipe holds a page or more), so a write can go
 // through where the model's would wait.
 func OS(w *workload.Workload, o Options) (*Result, error) {
-	for ti, th := range w.Threads {
-		for _, op := range th.Ops {
-			if op.Kind == workload.Cancel && w.Threads[op.Target].Process != th.Process {
-				return nil, fmt.Errorf("%w: %d:%d: thread %s cancels %s of another process, which the implementation does not do",
-					ErrRun, op.Pos.Line, op.Pos.Col, w.Threads[ti].Name, w.Threads[op.Target].Name)
-			}
-		}
+	pcs, err := portConfigs(w, o)
+	if err != nil {
+		return nil, err
 	}
 	stuckAfter := o.StuckAfter
 	if stuckAfter == 0 {
@@ -84,10 +80,7 @@ func OS(w *workload.Workload, o Options) (*Result, error) {
 	var procs []Proc
 	var scheds []*sched.Scheduler
 	for pi, p := range w.Processes {
-		pc, err := portConfig(w, pi, o)
-		if err != nil {
-			return nil, err
-		}
+		pc := pcs[pi]
 		s, err := sched.New(sched.Config{Name: p.Name, Port: pc, Kernel: k, Reaper: p.Reaper >= 0, Describe: describe})
 		if err != nil {
 			return nil, fmt.Errorf("%w: process %s: %w", ErrRun, p.Name, err)

@@ -18,7 +18,7 @@ func TestOSPollFinishesTheBuiltins(t *testing.T) {
 		for _, name := range workload.BuiltinNames() {
 			w := load(t, name, workload.Params{})
 			for _, c := range []int{1, 2, 3} {
-				r, err := run.OS(w, run.Options{Cap: c, Policy: port.Poll, TCP: tcp, StuckAfter: 5 * time.Second})
+				r, err := run.OS(w, run.Options{Cap: c, Low: workload.Unset, Policy: port.Poll, TCP: tcp, StuckAfter: 5 * time.Second})
 				if err != nil {
 					t.Fatalf("%s cap %d tcp %v: %v", name, c, tcp, err)
 				}
@@ -40,7 +40,7 @@ func TestOSPollFinishesTheBuiltins(t *testing.T) {
 func TestOSWatchdogReportsTheEventLoopHang(t *testing.T) {
 	before := runtime.NumGoroutine()
 	w := load(t, "eventloop", workload.Params{})
-	r, err := run.OS(w, run.Options{Cap: 2, Policy: port.Block, TCP: true, StuckAfter: 200 * time.Millisecond})
+	r, err := run.OS(w, run.Options{Cap: 2, Low: workload.Unset, Policy: port.Block, TCP: true, StuckAfter: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("shutdown: %v", err) // messages left in flight or off the free list
 	}
@@ -65,7 +65,7 @@ func TestOSWatchdogReportsTheEventLoopHang(t *testing.T) {
 
 // TestOSStuckUnderStop: the pipe triangle under stop, for real.
 func TestOSStuckUnderStop(t *testing.T) {
-	r, err := run.OS(load(t, "triangle", workload.Params{}), run.Options{Cap: 2, Policy: port.Stop, StuckAfter: 200 * time.Millisecond})
+	r, err := run.OS(load(t, "triangle", workload.Params{}), run.Options{Cap: 2, Low: workload.Unset, Policy: port.Stop, StuckAfter: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

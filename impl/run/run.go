@@ -20,10 +20,11 @@ type Options struct {
 	// Cap, when not 0, replaces every process's cap (≥ 1, or
 	// workload.Unlimited).
 	Cap int
-	// Low replaces every process's low-water mark when HasLow is set;
-	// otherwise the workload's, or the default ⌊(cap−1)/2⌋.
+	// Low, unless workload.Unset, replaces every process's low-water mark;
+	// workload.Effective gives the rule, the same as the model's. The zero
+	// value is a mark of 0: set Low to workload.Unset for the workload's
+	// own or the default ⌊(cap−1)/2⌋.
 	Low    int
-	HasLow bool
 	Policy port.Policy
 
 	// Seed picks the simulated schedule when Chooser is nil.
@@ -123,26 +124,20 @@ func capText(c int) string {
 	return fmt.Sprint(c)
 }
 
-// portConfig is process p's port under o.
-func portConfig(w *workload.Workload, p int, o Options) (port.Config, error) {
-	proc := w.Processes[p]
-	c := port.Config{Cap: proc.Cap, Low: proc.Low, Policy: o.Policy}
-	if o.Cap != 0 {
-		c.Cap = o.Cap
-		if !o.HasLow && proc.Low >= c.Cap && c.Cap != workload.Unlimited {
-			c.Low = -1 // the file's low does not fit the new cap: take the default
-		}
+// portConfigs are the processes' ports under o: the caps and low-water
+// marks of workload.Effective, the rule the model follows too, so that a
+// run and a check of the same workload and flags agree or are both
+// refused.
+func portConfigs(w *workload.Workload, o Options) ([]port.Config, error) {
+	set, err := workload.Effective(w, o.Policy, o.Cap, o.Low)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRun, err)
 	}
-	if o.HasLow {
-		c.Low = o.Low
+	out := make([]port.Config, len(set))
+	for i, st := range set {
+		out[i] = port.Config{Cap: st.Cap, Low: st.Low, Policy: o.Policy}
 	}
-	if c.Cap != workload.Unlimited && c.Cap < 1 {
-		return c, fmt.Errorf("%w: process %s: cap %d (want ≥ 1 or unlimited)", ErrRun, proc.Name, c.Cap)
-	}
-	if low := c.EffectiveLow(); c.Cap != workload.Unlimited && (low < 0 || low >= c.Cap) {
-		return c, fmt.Errorf("%w: process %s: low %d (want 0 ≤ low < cap %d)", ErrRun, proc.Name, low, c.Cap)
-	}
-	return c, nil
+	return out, nil
 }
 
 // fds are an object's file descriptors on a back end.
@@ -206,6 +201,8 @@ func program(th workload.Thread, objs []fds, threads []*sched.Thread) func(*sche
 					_ = t.Close(fd)
 				}
 			case workload.Cancel:
+				// The parser admits only a cancel of a thread of the same
+				// process, the one the scheduler can carry out.
 				_ = t.Cancel(threads[op.Target])
 			case workload.Push:
 				objs[op.Object].queue.Push(t, i)

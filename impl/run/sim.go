@@ -64,11 +64,12 @@ func buildSim(w *workload.Workload, o Options) (*sim.World, []Proc, error) {
 	}
 	threads := make([]*sched.Thread, len(w.Threads))
 	var procs []Proc
+	pcs, err := portConfigs(w, o)
+	if err != nil {
+		return nil, nil, err
+	}
 	for pi, p := range w.Processes {
-		pc, err := portConfig(w, pi, o)
-		if err != nil {
-			return nil, nil, err
-		}
+		pc := pcs[pi]
 		s, err := sched.New(sched.Config{Name: p.Name, Port: pc, Kernel: k, Reaper: p.Reaper >= 0,
 			Describe: k.Name, Trace: world.Tracer(pi)})
 		if err != nil {

@@ -59,9 +59,9 @@ func TestSafetyOnEveryRun(t *testing.T) {
 		for _, c := range testCaps {
 			for _, pol := range workload.Policies() {
 				for seed := range seeds() {
-					simRun(t, w, run.Options{Cap: c, Policy: pol, Seed: uint64(seed)})
+					simRun(t, w, run.Options{Cap: c, Low: workload.Unset, Policy: pol, Seed: uint64(seed)})
 				}
-				simRun(t, w, run.Options{Cap: c, Policy: pol, Chooser: sim.SendsFirst()})
+				simRun(t, w, run.Options{Cap: c, Low: workload.Unset, Policy: pol, Chooser: sim.SendsFirst()})
 			}
 		}
 	}
@@ -80,11 +80,11 @@ func TestNoDeadlockUnderPoll(t *testing.T) {
 			}
 			for _, pol := range pols {
 				for seed := range seeds() {
-					if r := simRun(t, w, run.Options{Cap: c, Policy: pol, Seed: uint64(seed)}); !r.Finished {
+					if r := simRun(t, w, run.Options{Cap: c, Low: workload.Unset, Policy: pol, Seed: uint64(seed)}); !r.Finished {
 						t.Errorf("%s, %v, cap %d, seed %d: stuck:\n%s", name, pol, c, seed, r.Summary())
 					}
 				}
-				if r := simRun(t, w, run.Options{Cap: c, Policy: pol, Chooser: sim.SendsFirst()}); !r.Finished {
+				if r := simRun(t, w, run.Options{Cap: c, Low: workload.Unset, Policy: pol, Chooser: sim.SendsFirst()}); !r.Finished {
 					t.Errorf("%s, %v, cap %d, sends-first: stuck:\n%s", name, pol, c, r.Summary())
 				}
 			}
@@ -97,8 +97,8 @@ func TestSameSeedSameRun(t *testing.T) {
 	w := load(t, "webserver", workload.Params{Conns: 3, Requests: 3, Window: 2})
 	for _, pol := range workload.Policies() {
 		for seed := range uint64(5) {
-			a := simRun(t, w, run.Options{Cap: 2, Policy: pol, Seed: seed})
-			b := simRun(t, w, run.Options{Cap: 2, Policy: pol, Seed: seed})
+			a := simRun(t, w, run.Options{Cap: 2, Low: workload.Unset, Policy: pol, Seed: seed})
+			b := simRun(t, w, run.Options{Cap: 2, Low: workload.Unset, Policy: pol, Seed: seed})
 			if a.Summary() != b.Summary() || fmt.Sprint(a.Log) != fmt.Sprint(b.Log) {
 				t.Fatalf("%v seed %d: two runs differ:\n%s\n%s", pol, seed, a.Summary(), b.Summary())
 			}
@@ -115,7 +115,7 @@ func TestHysteresisPays(t *testing.T) {
 	var changes [2]uint64
 	for i, pol := range []port.Policy{port.Poll, port.PollNoHyst} {
 		for seed := range seeds() {
-			r := simRun(t, w, run.Options{Cap: c, Policy: pol, Seed: uint64(seed)})
+			r := simRun(t, w, run.Options{Cap: c, Low: workload.Unset, Policy: pol, Seed: uint64(seed)})
 			s := r.Totals()
 			low := r.Procs[0].Low
 			if bound := 2*s.Reaps/uint64(c-low) + 1; s.ModeChanges > bound {
@@ -143,12 +143,12 @@ func TestOutcomes(t *testing.T) {
 			for _, c := range testCaps {
 				stuck := 0
 				for seed := range n {
-					if simRun(t, w, run.Options{Cap: c, Policy: pol, Seed: uint64(seed)}).Stuck {
+					if simRun(t, w, run.Options{Cap: c, Low: workload.Unset, Policy: pol, Seed: uint64(seed)}).Stuck {
 						stuck++
 					}
 				}
 				sf := "ok"
-				if simRun(t, w, run.Options{Cap: c, Policy: pol, Chooser: sim.SendsFirst()}).Stuck {
+				if simRun(t, w, run.Options{Cap: c, Low: workload.Unset, Policy: pol, Chooser: sim.SendsFirst()}).Stuck {
 					sf = "STUCK"
 				}
 				capName := fmt.Sprint(c)

@@ -43,6 +43,105 @@ func ParsePolicy(name string) (Policy, error) {
 // Polls reports whether the policy falls back to polling.
 func (p Policy) Polls() bool { return p == Poll || p == PollNoHyst }
 
-// DefaultLow is the low-water mark for cap c when none is given:
-// floor((c-1)/2), so that leaving polling waits for about half the slots.
-func DefaultLow(c int) int { return (c - 1) / 2 }
+// ErrSetting is wrapped by every [*SettingError]: a cap or low-water mark
+// that no process can use.
+var ErrSetting = errors.New("workload: cap or low-water mark out of range")
+
+// SettingError is a cap or low-water mark that does not fit: a cap below 1,
+// or a low outside 0 ≤ low < cap. Its text has no prefix of its own, so
+// that each command wraps it in its own words.
+type SettingError struct {
+	// Process names the process, or is empty for a bare port.
+	Process string
+	// Cap is the cap in use; Low the low-water mark asked for.
+	Cap, Low int
+	// File and Pos are where the workload file sets the low, when it is
+	// the file's low that does not fit a cap given in place of the file's.
+	File string
+	Pos  Pos
+	// FileCap is then the file's own cap.
+	FileCap int
+}
+
+func (e *SettingError) Error() string {
+	msg := fmt.Sprintf("low %d (want 0 ≤ low < cap %d)", e.Low, e.Cap)
+	if e.Cap < 1 && e.Cap != Unlimited {
+		msg = fmt.Sprintf("cap %d (want ≥ 1 or unlimited)", e.Cap)
+	}
+	if e.Process != "" {
+		msg = "process " + e.Process + ": " + msg
+	}
+	if e.Pos.Line > 0 {
+		msg = fmt.Sprintf("%s:%d:%d: %s: the file's low was for its cap %s, and cap %d is given in its place",
+			e.File, e.Pos.Line, e.Pos.Col, msg, capWord(e.FileCap), e.Cap)
+	}
+	return msg
+}
+
+func (e *SettingError) Unwrap() error { return ErrSetting }
+
+func capWord(c int) string {
+	if c == Unlimited {
+		return "unlimited"
+	}
+	return fmt.Sprint(c)
+}
+
+// LowFor is the one rule for the low-water mark: it returns the mark that
+// a process with cap c uses under pol when low is asked for, or [Unset] for
+// the default. The default is ⌊(c−1)/2⌋, so that leaving polling waits for
+// about half the slots. Under PollNoHyst the mark is c−1 whatever is asked
+// (that is the policy), and with no cap it is 0 and never used. Otherwise
+// an asked low must satisfy 0 ≤ low < c. The error is a [*SettingError].
+func LowFor(pol Policy, c, low int) (int, error) {
+	switch {
+	case c == Unlimited:
+		return 0, nil
+	case c < 1:
+		return 0, &SettingError{Cap: c, Low: low}
+	case pol == PollNoHyst:
+		return c - 1, nil
+	case low == Unset:
+		return (c - 1) / 2, nil
+	case low < 0 || low >= c:
+		return 0, &SettingError{Cap: c, Low: low}
+	}
+	return low, nil
+}
+
+// Setting is a process's effective cap ([Unlimited] for none) and
+// low-water mark.
+type Setting struct{ Cap, Low int }
+
+// Effective returns, per process of w, the cap and low-water mark that a
+// check or a run of w under pol uses: the one place that reads a file's
+// settings together with the command line's. capOverride, unless 0,
+// replaces every process's cap; lowOverride, unless [Unset], every
+// process's low. Each process's low then follows [LowFor]. A low the file
+// sets for its own cap that does not fit the overriding cap is refused,
+// naming the line, rather than quietly replaced by the default: the user
+// asked for that mark. The error is a [*SettingError].
+func Effective(w *Workload, pol Policy, capOverride, lowOverride int) ([]Setting, error) {
+	out := make([]Setting, 0, len(w.Processes))
+	for _, p := range w.Processes {
+		c, low := p.Cap, p.Low
+		if capOverride != 0 {
+			c = capOverride
+		}
+		fromFile := lowOverride == Unset && low != Unset
+		if lowOverride != Unset {
+			low = lowOverride
+		}
+		l, err := LowFor(pol, c, low)
+		if err != nil {
+			e := err.(*SettingError)
+			e.Process = p.Name
+			if fromFile && c >= 1 {
+				e.File, e.Pos, e.FileCap = w.File, p.LowPos, p.Cap
+			}
+			return nil, e
+		}
+		out = append(out, Setting{Cap: c, Low: l})
+	}
+	return out, nil
+}

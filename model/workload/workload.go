@@ -23,6 +23,12 @@ const (
 	Unlimited   = -1    // a process cap that is never reached
 )
 
+// Unset marks a number that was not given: a process's low-water mark the
+// file leaves out, or a --low flag left at its default. It is the one
+// convention for "not set" in the workload, the model and the
+// implementation; [Effective] turns it into the default.
+const Unset = -1
+
 // ObjectKind is the kind of a [Object].
 type ObjectKind int
 
@@ -112,8 +118,11 @@ type Process struct {
 	Name string
 	// Cap bounds the messages in flight; Unlimited means no bound.
 	Cap int
-	// Low is the hysteresis low-water mark, or -1 for the default.
+	// Low is the hysteresis low-water mark, or [Unset] for the default;
+	// [Effective] says which mark a check or a run uses.
 	Low int
+	// LowPos is where the file sets Low.
+	LowPos Pos
 	// Reaper is the index in Workload.Threads of the one thread that reaps
 	// replies (an event loop), or -1 when the scheduler reaps.
 	Reaper  int
@@ -140,7 +149,9 @@ type Peer struct {
 type Workload struct {
 	// Title is the workload's own description ("web server, 2
 	// connections..."), or its file name.
-	Title     string
+	Title string
+	// File is the name given to Parse, for errors that name a line.
+	File      string
 	Objects   []Object
 	Processes []Process
 	Threads   []Thread
@@ -229,7 +240,7 @@ func (p *parser) errAt(col int, format string, args ...any) error {
 // is an [*Error] naming the line and column.
 func Parse(name, src string) (*Workload, error) {
 	p := &parser{
-		file: name, w: &Workload{},
+		file: name, w: &Workload{File: name},
 		objects: map[string]int{}, threads: map[string]int{}, names: map[string]Pos{},
 		reaperRefs: map[int]ref{},
 	}
@@ -414,7 +425,7 @@ func (p *parser) topLevel() (*frame, error) {
 		if err != nil {
 			return nil, err
 		}
-		proc := Process{Name: name, Cap: 2, Low: -1, Reaper: -1, Pos: pos}
+		proc := Process{Name: name, Cap: 2, Low: Unset, Reaper: -1, Pos: pos}
 		for i := 2; i < len(p.toks); {
 			switch p.toks[i].text {
 			case "cap":
@@ -427,6 +438,7 @@ func (p *parser) topLevel() (*frame, error) {
 				if proc.Low, err = p.number(i+1, "low", 0, MaxCapacity-1); err != nil {
 					return nil, err
 				}
+				proc.LowPos = Pos{p.line, p.toks[i+1].col}
 			case "reaper":
 				if i+1 >= len(p.toks) {
 					return nil, p.errAt(p.toks[i].col, "reaper wants a thread name")
@@ -617,6 +629,13 @@ func (p *parser) resolve() error {
 			}
 			if t == ti {
 				return fail(op.target, "a thread cannot cancel its own message: it is waiting for it")
+			}
+			// A cancel is a message to the process's own kernel port: the
+			// implementation has no way to reach another process's
+			// threads, so neither may the model.
+			if tp := p.w.Threads[t].Process; tp != p.w.Threads[ti].Process {
+				return fail(op.target, "cancel of %q, a thread of process %q: a thread cancels only threads of its own process",
+					op.target.name, p.w.Processes[tp].Name)
 			}
 			op.Target, op.target = t, ref{}
 		}

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -28,6 +29,8 @@ func TestParseErrorsNameLineAndColumn(t *testing.T) {
 		{"pipe a\nprocess p\n  thread t\n    submit close a\n  end\nend\n", "f:4:12: only read and write can be submitted"},
 		{"pipe a\nprocess p\n  thread t\n    cancel u\n  end\nend\n", "f:4:12: cancel of undeclared thread \"u\""},
 		{"pipe a\nprocess p\n  thread t\n    cancel t\n  end\nend\n", "f:4:12: a thread cannot cancel its own message: it is waiting for it"},
+		{"pipe a\nprocess p\n  thread t\n    read a\n  end\nend\nprocess q\n  thread u\n    cancel t\n  end\nend\n",
+			"f:9:12: cancel of \"t\", a thread of process \"p\": a thread cancels only threads of its own process"},
 		{"pipe a\nprocess p reaper u\n  thread t\n    read a\n  end\nend\n", "f:2:18: reaper \"u\" is not a thread of process \"p\""},
 		{"pipe a\nprocess p\n  thread t\n    repeat 2\n    end\n  end\nend\n", "f:4:5: empty repeat"},
 		{"pipe a\nprocess p\n  thread t\n    repeat 100\n      repeat 101\n        read a\n      end\n    end\n  end\nend\n",
@@ -51,6 +54,49 @@ func TestParseErrorsNameLineAndColumn(t *testing.T) {
 		}
 		if err.Error() != c.want {
 			t.Errorf("%q:\n got %s\nwant %s", c.src, err, c.want)
+		}
+	}
+}
+
+// TestParseRefusesWhatCannotBeEncoded: past each limit the parser refuses
+// the file and names the line and column of the declaration or operation
+// that goes over, so that the model never wraps a count silently.
+func TestParseRefusesWhatCannotBeEncoded(t *testing.T) {
+	var threads, peers, objects strings.Builder
+	threads.WriteString("pipe a\nprocess p\n")
+	for i := range MaxThreads + 1 {
+		fmt.Fprintf(&threads, "  thread t%d\n    read a\n  end\n", i)
+	}
+	threads.WriteString("end\n")
+	peers.WriteString("pipe a\nprocess p\n  thread t\n    read a\n  end\nend\n")
+	for i := range MaxPeers + 1 {
+		fmt.Fprintf(&peers, "peer c%d\n  send a\nend\n", i)
+	}
+	for i := range MaxObjects + 1 {
+		fmt.Fprintf(&objects, "pipe a%d\n", i)
+	}
+	cases := []struct {
+		src, want string
+	}{
+		{threads.String(), fmt.Sprintf("f:%d:3: more than %d threads", 3+3*MaxThreads, MaxThreads)},
+		{peers.String(), fmt.Sprintf("f:%d:1: more than %d peers", 7+3*MaxPeers, MaxPeers)},
+		{objects.String(), fmt.Sprintf("f:%d:1: more than %d objects", MaxObjects+1, MaxObjects)},
+		{"pipe a capacity 256\n", "f:1:17: capacity 256 is out of range 1..255"},
+		{"process p cap 256\n", "f:1:15: cap 256 is out of range 1..255"},
+		{"process p cap unlimited low 255\n", "f:1:29: low 255 is out of range 0..254"},
+		{"pipe a\nprocess p\n  thread t\n    repeat 10001\n      submit read a\n    end\n  end\nend\n",
+			"f:4:12: repeat count 10001 is out of range 1..10000"},
+		{"pipe a\nprocess p\n  thread t\n    read a\n    repeat 10000\n      submit read a\n    end\n  end\nend\n",
+			"f:5:5: more than 10000 operations once loops are unrolled"},
+	}
+	for _, c := range cases {
+		_, err := Parse("f", c.src)
+		if err == nil {
+			t.Errorf("%.40q: no error, want %s", c.src, c.want)
+			continue
+		}
+		if !errors.Is(err, ErrWorkload) || err.Error() != c.want {
+			t.Errorf("%.40q:\n got %v\nwant %s", c.src, err, c.want)
 		}
 	}
 }
@@ -204,6 +250,41 @@ func TestReadExpectations(t *testing.T) {
 		_, err := ReadExpectations("v", strings.NewReader(c.src))
 		if err == nil || !errors.Is(err, ErrWorkload) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: err %v, want %q", c.src, err, c.want)
+		}
+	}
+}
+
+// TestEffectiveSettings pins the one rule for caps and low-water marks.
+func TestEffectiveSettings(t *testing.T) {
+	w, err := Parse("f.wl", "pipe a\nprocess p cap 4 low 3\n  thread t\n    read a\n  end\nend\nprocess q cap 5\n  thread u\n    write a\n  end\nend\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		pol      Policy
+		cap, low int
+		want     string
+	}{
+		{Poll, 0, Unset, "[{4 3} {5 2}]"},
+		{Poll, 3, Unset, "f.wl:2:21: process p: low 3 (want 0 ≤ low < cap 3): the file's low was for its cap 4, and cap 3 is given in its place"},
+		{Poll, 3, 1, "[{3 1} {3 1}]"},
+		{Poll, 0, 4, "process p: low 4 (want 0 ≤ low < cap 4)"},
+		{Poll, 2, -2, "process p: low -2 (want 0 ≤ low < cap 2)"},
+		{PollNoHyst, 2, Unset, "[{2 1} {2 1}]"},
+		{Block, Unlimited, Unset, "[{-1 0} {-1 0}]"},
+		{Block, -3, Unset, "process p: cap -3 (want ≥ 1 or unlimited)"},
+	}
+	for _, c := range cases {
+		set, err := Effective(w, c.pol, c.cap, c.low)
+		got := fmt.Sprint(set)
+		if err != nil {
+			got = err.Error()
+			if !errors.Is(err, ErrSetting) {
+				t.Errorf("%v cap %d low %d: %v does not wrap ErrSetting", c.pol, c.cap, c.low, err)
+			}
+		}
+		if got != c.want {
+			t.Errorf("%v cap %d low %d:\n got %s\nwant %s", c.pol, c.cap, c.low, got, c.want)
 		}
 	}
 }
