@@ -118,7 +118,7 @@ func (c *configFlags) register(fs *flag.FlagSet) {
 	c.policy = policyValue(workload.Poll)
 	fs.Var(&c.policy, "policy", "what the scheduler does at the cap: block, stop, poll or poll-nohyst")
 	fs.Var(&c.cap, "cap", "in-flight messages per process, or unlimited (default: the workload's own)")
-	fs.IntVar(&c.low, "low", -1, "hysteresis low-water mark; -1 means the workload's own, or (cap-1)/2")
+	fs.IntVar(&c.low, "low", workload.Unset, "hysteresis low-water mark; -1 means the workload's own, or (cap-1)/2")
 }
 
 // policyValue is a --policy flag.
