@@ -12,10 +12,13 @@ import (
 
 // TestEngineAgreesWithReference draws small random transition systems and
 // options and holds the explorer to the reference explorer: verdicts,
-// counterexamples, figures, guards, bounds, cancellation, workers. With
-// -short it runs about 200 models; -rapid.checks=N runs N.
+// counterexamples, figures, guards, bounds, cancellation, workers. It runs
+// 3000 models, 200 with -short; -rapid.checks=N runs N.
 func TestEngineAgreesWithReference(t *testing.T) {
-	reps := 10 // rapid runs 100 checks, or 20 with -short
+	reps := 30 // rapid runs 100 checks each, or 20 with -short
+	if testing.Short() {
+		reps = 10
+	}
 	if f := flag.Lookup("rapid.checks"); f != nil && f.Value.String() != f.DefValue {
 		reps = 1
 	}
