@@ -3,7 +3,7 @@ GO ?= go
 SHELL := bash
 STATICCHECK ?= staticcheck
 
-.PHONY: check test bench lint spin
+.PHONY: check test prop bench lint spin
 
 # check: the main job. The exhaustive check of every built-in workload under
 # every policy at caps 2, 1, 3 and unlimited, as tables, with the cap-2
@@ -31,6 +31,16 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -race -short -count=1 ./check ./impl/...
+
+# prop: the long property runs. The differential test of check/ against its
+# naive reference on 20,000 random models, the seeded engine bugs over more
+# seeds, then the model's fuzzers for a minute each (any accepted workload
+# explored under every policy with the model's contract checked on every
+# state; the cap adds no deadlock under poll).
+prop:
+	$(GO) test ./check -count=1 -run 'TestEngineAgreesWithReference|TestReferenceCatchesSeededBugs' -rapid.checks=20000
+	$(GO) test ./model -run '^$$' -fuzz FuzzModel -fuzztime 60s
+	$(GO) test ./model/workload -run '^$$' -fuzz FuzzParse -fuzztime 30s
 
 # bench: the figures of docs/results.md, three runs each (quote medians):
 # the explorer at 10^6 and 10^7 states; the port's send and reap; one call

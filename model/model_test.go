@@ -313,7 +313,7 @@ func FuzzModel(f *testing.F) {
 		src, _ := workload.Builtin(n, workload.Params{})
 		f.Add(src, uint8(2))
 	}
-	opt := check.Options{MaxStates: 2000, Livelock: true, Fairness: true, Workers: 1}
+	opt := check.Options{MaxStates: 2000, Livelock: true, Fairness: true, Workers: 1, Validate: true}
 	f.Fuzz(func(t *testing.T, src string, c uint8) {
 		w, err := workload.Parse("fuzz", src)
 		if err != nil {
