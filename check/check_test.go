@@ -263,7 +263,8 @@ func TestToys(t *testing.T) {
 // a bug seeded in it, and requires that at least one of them fails: a test
 // suite that passes a broken engine proves nothing.
 func TestSeededBugsCaught(t *testing.T) {
-	for _, m := range []string{"last-level", "no-init-check", "livelock-deadends-only", "fair-any-cycle"} {
+	for _, m := range []string{"last-level", "no-init-check", "livelock-deadends-only", "fair-any-cycle",
+		"depth-bound-unchecked", "bound-drops-finding", "fair-whole-graph", "passes-ignore-ctx"} {
 		t.Run(m, func(t *testing.T) {
 			mutant = m
 			defer func() { mutant = "" }()

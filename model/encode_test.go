@@ -14,7 +14,7 @@ import (
 // it again gives the same bytes and the same state: the visited set stores
 // encodings only, so a lossy encoding merges different states silently.
 func TestEncodingReencodes(t *testing.T) {
-	for _, name := range []string{"triangle", "cancel", "submitter", "eventloop", "pipeline"} {
+	for _, name := range workload.BuiltinNames() {
 		for _, c := range []int{1, 2, workload.Unlimited} {
 			m, err := New(builtin(t, name, workload.Params{}), Config{Policy: workload.Poll, Cap: c, Low: workload.Unset})
 			if err != nil {

@@ -213,33 +213,6 @@ func TestSameTraceOnAnyNumberOfWorkers(t *testing.T) {
 	}
 }
 
-// TestEncodingRoundTrips decodes every state's encoding and compares.
-func TestEncodingRoundTrips(t *testing.T) {
-	for _, name := range workload.BuiltinNames() {
-		m, err := New(builtin(t, name, workload.Params{}), Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset})
-		if err != nil {
-			t.Fatal(err)
-		}
-		seen := map[string]bool{}
-		queue := m.Init()
-		for len(queue) > 0 && len(seen) < 2000 {
-			s := queue[0]
-			queue = queue[1:]
-			enc := m.Encode(nil, s)
-			if seen[string(enc)] {
-				continue
-			}
-			seen[string(enc)] = true
-			if back := m.Decode(enc); !reflect.DeepEqual(normalize(back), normalize(s)) {
-				t.Fatalf("%s: %+v decodes as %+v", name, s, back)
-			}
-			for _, a := range m.Actions(s, nil) {
-				queue = append(queue, m.Next(s, a))
-			}
-		}
-	}
-}
-
 func normalize(s State) State {
 	if len(s.Msgs) == 0 {
 		s.Msgs = nil
