@@ -43,11 +43,13 @@ prop:
 	$(GO) test ./model/workload -run '^$$' -fuzz FuzzParse -fuzztime 30s
 
 # bench: the figures of docs/results.md, three runs each (quote medians):
-# the explorer at 10^6 and 10^7 states; the port's send and reap; one call
+# the explorer at 10^6 and 10^7 states; the whole check of the web server
+# at 3x3; the port's send and reap; one call
 # through the scheduler; bytes per message at 100,000 in flight; the HTTP
 # server at cap 2 against cap 1024.
 bench:
 	$(GO) test ./check -run '^$$' -bench 'Explore' -benchtime 1x -count 3
+	$(GO) test ./model -run '^$$' -bench 'CheckWebServer' -benchtime 5x -count 3
 	$(GO) test ./impl/port -run '^$$' -bench SendReap -count 3
 	$(GO) test ./impl/sched -run '^$$' -bench Syscall -count 3
 	$(GO) test ./impl/port ./impl/kernel/host -run '^$$' -bench InFlight100k -benchtime 1x -count 3

@@ -188,13 +188,22 @@ func (e *explorer[S, A]) livelock(ctx context.Context) (v *Violation[S, A], comp
 // A component without a terminal state is also a component of the graph
 // without them; only those that hold a terminal state are split again.
 func (e *explorer[S, A]) fairCycle(ctx context.Context, comp []uint32, ncomp uint32) (*Violation[S, A], string) {
-	var split []bool // per component: holds a terminal state
+	// A terminal state splits its component only if it lies on a cycle
+	// there, that is, has an edge inside its component: most terminal
+	// states have no actions, and most models then need no second pass.
+	var split []bool // per component: to be split
 	for x := range uint32(e.st.count) {
-		if e.isTerminal(x) {
-			if split == nil {
-				split = make([]bool, ncomp)
+		if !e.isTerminal(x) {
+			continue
+		}
+		for _, w := range e.edges[e.edgeStart[x]:e.edgeStart[x+1]] {
+			if comp[w] == comp[x] {
+				if split == nil {
+					split = make([]bool, ncomp)
+				}
+				split[comp[x]-1] = true
+				break
 			}
-			split[comp[x]-1] = true
 		}
 	}
 	if split != nil && mutant != "fair-whole-graph" {

@@ -1,0 +1,38 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"sysmsg/check"
+	"sysmsg/model/workload"
+)
+
+// BenchmarkCheckWebServer is the whole check that `sysmsg check --policy
+// poll --cap 2` makes of the seed's web server (safety, deadlock, the
+// livelock pass and the fair-progress pass) at 3 connections x 3 requests,
+// 129,421 states, on one and on two workers.
+func BenchmarkCheckWebServer(b *testing.B) {
+	w := builtin(b, "webserver", workload.Params{Conns: 3, Requests: 3, Window: 1})
+	m, err := New(w, Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("3x3/workers=%d", workers), func(b *testing.B) {
+			var r *check.Result[State, Action]
+			for b.Loop() {
+				r, err = check.Explore(context.Background(), m, check.Options{Workers: workers, Livelock: true, Fairness: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			if r.Verdict != check.OK || r.Stats.States != 129421 {
+				b.Fatalf("%v with %d states, want ok with 129421", r.Verdict, r.Stats.States)
+			}
+			b.ReportMetric(r.Stats.StatesPerSecond, "states/s")
+			b.ReportMetric(float64(r.Stats.PeakHeap)/float64(r.Stats.States), "heap-bytes/state")
+		})
+	}
+}
