@@ -1,4 +1,4 @@
-module sysmsg
+module github.com/sysmsg/sysmsg
 
 go 1.26.0
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"sysmsg/check"
+	"github.com/sysmsg/sysmsg/check"
 )
 
 // lock is a user's own model: two threads share a lock and each must take

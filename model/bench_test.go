@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"sysmsg/check"
-	"sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // BenchmarkCheckWebServer is the whole check that `sysmsg check --policy

@@ -2,9 +2,9 @@ package model
 
 import (
 	"fmt"
-	"sysmsg/model/workload"
 
-	"sysmsg/check"
+	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // callText renders a thread's system call: "read(c0)", "cancel(ra)".

@@ -3,10 +3,10 @@ package model
 import (
 	"bytes"
 	"reflect"
-	"sysmsg/model/workload"
 	"testing"
 
-	"sysmsg/check"
+	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // TestEncodingReencodes walks every reachable state of a few built-ins,

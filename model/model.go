@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sysmsg/model/workload"
 
-	"sysmsg/check"
+	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // Config chooses the policy and, for every process, the cap and low-water

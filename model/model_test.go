@@ -6,11 +6,11 @@ import (
 	"os"
 	"reflect"
 	"strings"
-	"sysmsg/model/workload"
 	"testing"
 
-	"sysmsg/check"
-	"sysmsg/traces"
+	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/traces"
 )
 
 func builtin(t testing.TB, name string, p workload.Params) *workload.Workload {

@@ -2,9 +2,9 @@ package model
 
 import (
 	"slices"
-	"sysmsg/model/workload"
 
-	"sysmsg/check"
+	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // Property names, as reports print them.

@@ -3,7 +3,8 @@ package model
 import (
 	"encoding/binary"
 	"slices"
-	"sysmsg/model/workload"
+
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // State is one state of the system. Its slices are never shared between

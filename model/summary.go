@@ -3,7 +3,7 @@ package model
 import (
 	"slices"
 
-	"sysmsg/check"
+	"github.com/sysmsg/sysmsg/check"
 )
 
 // GuardStatus is what a check found of one guard.

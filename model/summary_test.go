@@ -4,8 +4,8 @@ import (
 	"reflect"
 	"testing"
 
-	"sysmsg/check"
-	"sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // summarize checks a built-in at its default sizes and summarizes the

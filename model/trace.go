@@ -3,8 +3,8 @@ package model
 import (
 	"strings"
 
-	"sysmsg/check"
-	"sysmsg/traces"
+	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/traces"
 )
 
 // Trace turns a violation found in m into its stored form. name and text

@@ -16,10 +16,10 @@ import (
 	"syscall"
 	"time"
 
-	"sysmsg/check"
-	"sysmsg/model"
-	"sysmsg/model/workload"
-	"sysmsg/traces"
+	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model"
+	"github.com/sysmsg/sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/traces"
 )
 
 func init() {

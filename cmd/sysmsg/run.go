@@ -6,9 +6,9 @@ import (
 	"io"
 	"time"
 
-	"sysmsg/impl/kernel/sim"
-	"sysmsg/impl/run"
-	"sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/impl/kernel/sim"
+	"github.com/sysmsg/sysmsg/impl/run"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 func init() {

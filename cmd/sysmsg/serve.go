@@ -10,10 +10,10 @@ import (
 	"syscall"
 	"time"
 
-	"sysmsg/impl/httpd"
-	"sysmsg/impl/port"
-	"sysmsg/impl/sched"
-	"sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/impl/httpd"
+	"github.com/sysmsg/sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/sched"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 func init() {

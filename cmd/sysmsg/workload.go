@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 func init() {

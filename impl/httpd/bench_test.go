@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/port"
 )
 
 // BenchmarkPipelined is the web server's throughput under a pipelining

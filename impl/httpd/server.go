@@ -10,11 +10,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sysmsg/sysmsg/impl/kernel/host"
+	"github.com/sysmsg/sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/sched"
 	"golang.org/x/sys/unix"
-
-	"sysmsg/impl/kernel/host"
-	"sysmsg/impl/port"
-	"sysmsg/impl/sched"
 )
 
 // Config configures a [Server].

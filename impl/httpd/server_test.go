@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"sysmsg/impl/httpd"
-	"sysmsg/impl/port"
-	"sysmsg/impl/sched"
+	"github.com/sysmsg/sysmsg/impl/httpd"
+	"github.com/sysmsg/sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/sched"
 )
 
 // start runs a server on 127.0.0.1. It returns the server, a channel

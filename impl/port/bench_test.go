@@ -4,7 +4,7 @@ import (
 	"runtime"
 	"testing"
 
-	"sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/port"
 )
 
 // BenchmarkSendReap is the port's send and reap path: acquire a slot and a

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"syscall"
-	"sysmsg/model/workload"
+
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // ErrConfig is wrapped by every error that [New] and [ParsePolicy] return.

@@ -5,9 +5,9 @@ import (
 	"sync"
 	"testing"
 
-	"sysmsg/impl/port"
-	"sysmsg/impl/run"
-	"sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/run"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 func newPort(t testing.TB, c port.Config) *port.Port {

@@ -5,8 +5,8 @@ import (
 	"maps"
 	"slices"
 
-	"sysmsg/impl/port"
-	"sysmsg/impl/sched"
+	"github.com/sysmsg/sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/sched"
 )
 
 // Check verifies the safety properties of DESIGN.md that one execution can

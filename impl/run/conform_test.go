@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"sysmsg/impl/kernel/sim"
-	"sysmsg/impl/run"
-	"sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/impl/kernel/sim"
+	"github.com/sysmsg/sysmsg/impl/run"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // TestStuckExactlyWhereTheModelDeadlocks holds the implementation to the

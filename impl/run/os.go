@@ -8,11 +8,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sysmsg/sysmsg/impl/kernel/host"
+	"github.com/sysmsg/sysmsg/impl/sched"
+	"github.com/sysmsg/sysmsg/model/workload"
 	"golang.org/x/sys/unix"
-
-	"sysmsg/impl/kernel/host"
-	"sysmsg/impl/sched"
-	"sysmsg/model/workload"
 )
 
 // OS runs w on the host kernel: pipes are pipes, conns socket pairs (or

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"sysmsg/impl/port"
-	"sysmsg/impl/run"
-	"sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/run"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // TestOSPollFinishesTheBuiltins: on real pipes and socket pairs, and on

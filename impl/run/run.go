@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"sysmsg/impl/port"
-	"sysmsg/impl/sched"
-	"sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/sched"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // ErrRun is wrapped by the errors of a run that could not start: a bad

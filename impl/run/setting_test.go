@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"testing"
 
-	"sysmsg/impl/run"
-	"sysmsg/model"
-	"sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/impl/run"
+	"github.com/sysmsg/sysmsg/model"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // TestSameSettingsAsTheModel: the same workload and the same --cap, --low

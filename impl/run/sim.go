@@ -3,10 +3,10 @@ package run
 import (
 	"fmt"
 
-	"sysmsg/impl/kernel/sim"
-	"sysmsg/impl/port"
-	"sysmsg/impl/sched"
-	"sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/impl/kernel/sim"
+	"github.com/sysmsg/sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/sched"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // Chooser picks the simulated schedule; see [sim.Chooser].

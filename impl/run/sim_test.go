@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"sysmsg/impl/kernel/sim"
-	"sysmsg/impl/port"
-	"sysmsg/impl/run"
-	"sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/impl/kernel/sim"
+	"github.com/sysmsg/sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/run"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata")

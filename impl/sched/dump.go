@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/port"
 )
 
 // Dump is a process's state for a person: each thread and each slot.

@@ -3,7 +3,7 @@ package sched
 import (
 	"fmt"
 
-	"sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/port"
 )
 
 // EventKind is the kind of an [Event].

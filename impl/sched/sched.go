@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"time"
 
-	"sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/port"
 )
 
 // Kernel is a back end that runs system call messages. The scheduler calls

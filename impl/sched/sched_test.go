@@ -5,8 +5,8 @@ import (
 	"syscall"
 	"testing"
 
-	"sysmsg/impl/port"
-	"sysmsg/impl/sched"
+	"github.com/sysmsg/sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/sched"
 )
 
 // instant is a kernel that completes every message inside Submit and lets

@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"time"
 
-	"sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/port"
 )
 
 // State is what a user thread is doing.

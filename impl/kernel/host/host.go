@@ -10,9 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sysmsg/sysmsg/impl/port"
 	"golang.org/x/sys/unix"
-
-	"sysmsg/impl/port"
 )
 
 // ErrClosed is returned by a Kernel's methods after Close.

@@ -9,10 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysmsg/sysmsg/impl/kernel/host"
+	"github.com/sysmsg/sysmsg/impl/port"
 	"golang.org/x/sys/unix"
-
-	"sysmsg/impl/kernel/host"
-	"sysmsg/impl/port"
 )
 
 func setup(t *testing.T) (*host.Kernel, *port.Port) {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"syscall"
 
-	"sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/port"
 )
 
 // ErrBadFD is returned for an fd the kernel did not make.

@@ -4,8 +4,8 @@ import (
 	"syscall"
 	"testing"
 
-	"sysmsg/impl/kernel/sim"
-	"sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/kernel/sim"
+	"github.com/sysmsg/sysmsg/impl/port"
 )
 
 // TestCompletionWaitsForItsOperation: a read completes only once there is

@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"sysmsg/impl/port"
-	"sysmsg/impl/sched"
+	"github.com/sysmsg/sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/sched"
 )
 
 // Peer is an actor outside every cap (a client, another machine), stepped
