@@ -24,12 +24,14 @@ bin/sysmsg: FORCE
 
 .PHONY: FORCE
 
-# test: the whole suite (about a minute on 2 cores), with the race detector
-# over the concurrent packages in their quick form. The wrk load test needs
-# wrk (.ci/run installs it) and says so when it skips.
+# test: the whole suite, with the race detector (which needs cgo and a C
+# compiler: apt-get install gcc) over the concurrent packages in their quick
+# form. The HTTP load test needs wrk (apt-get install wrk); without it the
+# test skips, and this target says so.
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	@command -v wrk >/dev/null || echo "make test: wrk is not installed, so impl/httpd's TestWrkPipelining was skipped (apt-get install wrk)"
 	$(GO) test -race -short -count=1 ./check ./impl/...
 
 # prop: the long property runs. The differential test of check/ against its
