@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,7 +23,7 @@ import (
 )
 
 func init() {
-	commands["check"] = command{"exhaustive check of a workload under a policy and cap", checkCmd}
+	commands["check"] = command{"check every state of a workload under a policy and cap", checkCmd}
 }
 
 // workloadFlags are the flags that choose a workload: a built-in's name or a
@@ -31,35 +31,52 @@ func init() {
 type workloadFlags struct {
 	name   string
 	params workload.Params
+	c      *cmdline
 }
 
-func (wf *workloadFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&wf.name, "workload", "webserver", "a built-in workload ("+strings.Join(workload.BuiltinNames(), ", ")+") or a workload file")
-	wf.registerSizes(fs)
+func (wf *workloadFlags) register(c *cmdline) {
+	c.StringVar(&wf.name, "workload", "webserver", "the workload: a built-in `NAME`, or a FILE in the workload format;\nthe built-ins: "+strings.Join(workload.BuiltinNames(), ", "))
+	wf.registerSizes(c)
+}
+
+// sizeFlags are the built-ins' sizes: the flag, and the one built-in that
+// has it.
+var sizeFlags = []struct{ flag, builtin string }{
+	{"conns", "webserver"}, {"requests", "webserver"}, {"window", "webserver"},
+	{"stages", "pipeline"}, {"items", "pipeline"},
 }
 
 // registerSizes registers the built-ins' size flags alone, for a command
 // that names its workloads another way.
-func (wf *workloadFlags) registerSizes(fs *flag.FlagSet) {
-	fs.IntVar(&wf.params.Conns, "conns", 2, "webserver: connections")
-	fs.IntVar(&wf.params.Requests, "requests", 2, "webserver: requests per connection")
-	fs.IntVar(&wf.params.Window, "window", 1, "webserver: requests the client keeps outstanding")
-	fs.IntVar(&wf.params.Stages, "stages", 3, "pipeline: stages")
-	fs.IntVar(&wf.params.Items, "items", 2, "pipeline: items")
+func (wf *workloadFlags) registerSizes(c *cmdline) {
+	wf.c = c
+	p := &wf.params
+	c.Var(newIntFlag(&p.Conns, 2, 1, 0), "conns", "webserver: connections")
+	c.Var(newIntFlag(&p.Requests, 2, 1, 0), "requests", "webserver: requests per connection")
+	c.Var(newIntFlag(&p.Window, 1, 1, 0), "window", "webserver: requests the client keeps outstanding")
+	c.Var(newIntFlag(&p.Stages, 3, 1, 0), "stages", "pipeline: stages")
+	c.Var(newIntFlag(&p.Items, 2, 1, 0), "items", "pipeline: items")
+}
+
+// checkSizes refuses a size flag given for workloads of which none has
+// that size: it would be silently ignored.
+func (wf *workloadFlags) checkSizes(names []string) error {
+	for _, sf := range sizeFlags {
+		if !wf.c.set(sf.flag) || slices.Contains(names, sf.builtin) {
+			continue
+		}
+		what := "workload " + names[0]
+		if len(names) > 1 {
+			what = "any of the workloads " + strings.Join(names, ", ")
+		}
+		return fmt.Errorf("--%s is a size of the %s workload, not of %s", sf.flag, sf.builtin, what)
+	}
+	return nil
 }
 
 // load returns the workload, parsed, with its text. A name that is a
 // built-in is one; anything else is read as a file.
 func (wf *workloadFlags) load() (*workload.Workload, string, error) {
-	p := wf.params
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"conns", p.Conns}, {"requests", p.Requests}, {"window", p.Window}, {"stages", p.Stages}, {"items", p.Items}} {
-		if f.v < 1 {
-			return nil, "", fmt.Errorf("-%s %d: want at least 1", f.name, f.v)
-		}
-	}
 	w, text, err := workload.Load(wf.name, wf.params)
 	if !errors.Is(err, workload.ErrUnknownBuiltin) {
 		return w, text, err
@@ -78,89 +95,53 @@ func (wf *workloadFlags) load() (*workload.Workload, string, error) {
 	return w, text, nil
 }
 
-// maxCapFlag is the largest --cap the flags take; the model refuses caps
-// above workload.MaxCapacity, the implementation takes them.
-const maxCapFlag = 1 << 20
-
-// capValue is a --cap flag: a number or "unlimited"; 0 keeps the
-// workload's own caps.
-type capValue int
-
-func (c *capValue) String() string {
-	if *c == workload.Unlimited {
-		return "unlimited"
-	}
-	return strconv.Itoa(int(*c))
-}
-
-func (c *capValue) Set(s string) error {
-	if s == "unlimited" {
-		*c = workload.Unlimited
-		return nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > maxCapFlag {
-		return fmt.Errorf("want a number from 1 to %d, or unlimited", maxCapFlag)
-	}
-	*c = capValue(n)
-	return nil
-}
-
 // configFlags choose the policy, the cap and the low-water mark: the same
-// three flags for check, sweep, run and serve.
+// three flags for check, sweep, run and serve. Each command takes caps up
+// to its own limit: the model's, or the implementation's.
 type configFlags struct {
 	policy policyValue
 	cap    capValue
 	low    int
 }
 
-func (c *configFlags) register(fs *flag.FlagSet) {
+func (c *configFlags) register(fs *cmdline, maxCap int, capDefault string) {
 	c.policy = policyValue(workload.Poll)
-	fs.Var(&c.policy, "policy", "what the scheduler does at the cap: block, stop, poll or poll-nohyst")
-	fs.Var(&c.cap, "cap", "in-flight messages per process, or unlimited (default: the workload's own)")
-	fs.IntVar(&c.low, "low", workload.Unset, "hysteresis low-water mark; -1 means the workload's own, or (cap-1)/2")
-}
-
-// policyValue is a --policy flag.
-type policyValue workload.Policy
-
-func (p *policyValue) String() string { return workload.Policy(*p).String() }
-func (p *policyValue) Set(s string) error {
-	v, err := workload.ParsePolicy(s)
-	*p = policyValue(v)
-	return err
+	c.cap.max = maxCap
+	fs.Var(&c.policy, "policy", "what the scheduler does at the cap: block, stop, poll or\npoll-nohyst")
+	fs.Var(&c.cap, "cap", capUsage(maxCap, capDefault))
+	low := newIntFlag(&c.low, workload.Unset, -1, 0)
+	low.want = "want 0 or more, or -1 for the workload's own"
+	fs.Var(low, "low", "hysteresis low-water mark, 0 or more; -1 (the default) is the\nworkload's own, or (cap-1)/2")
 }
 
 // boundFlags are the explorer's bounds.
 type boundFlags struct {
 	maxStates, maxDepth, workers int
 	timeout                      time.Duration
-	memory                       string
+	memory                       bytesValue
 }
 
-func (b *boundFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&b.maxStates, "max-states", 0, "stop after this many distinct states (0: no bound)")
-	fs.IntVar(&b.maxDepth, "max-depth", 0, "stop at this depth (0: no bound)")
-	fs.DurationVar(&b.timeout, "timeout", 0, "stop after this long, e.g. 10m (0: no limit)")
-	fs.StringVar(&b.memory, "memory", "", "stop when the heap exceeds this, e.g. 8GiB (default: 4/5 of the machine's memory)")
-	fs.IntVar(&b.workers, "workers", 0, "goroutines expanding states (0: one per core)")
+func (b *boundFlags) register(c *cmdline) {
+	c.Var(newIntFlag(&b.maxStates, 0, 0, 0), "max-states", "stop after this many distinct states (0: no bound)")
+	c.Var(newIntFlag(&b.maxDepth, 0, 0, 0), "max-depth", "stop at this depth (0: no bound)")
+	c.Var(&durationFlag{p: &b.timeout}, "timeout", "stop after this long, such as 10m (0: no limit)")
+	c.Var(&b.memory, "memory", "stop when the heap exceeds this, such as 512MiB, 512MB\nor 8G (K, M, G and T are powers of 1024), or none (default: 4/5 of the machine's memory)")
+	c.Var(newIntFlag(&b.workers, 0, 0, 0), "workers", "goroutines expanding states (0: one per core)")
 }
 
-func (b *boundFlags) options() (check.Options, error) {
+func (b *boundFlags) options() check.Options {
 	opt := check.Options{MaxStates: b.maxStates, MaxDepth: b.maxDepth, Timeout: b.timeout, Workers: b.workers, Livelock: true, Fairness: true}
-	if b.maxStates < 0 || b.maxDepth < 0 || b.timeout < 0 || b.workers < 0 {
-		return opt, errors.New("bounds must not be negative")
-	}
-	if b.memory != "" {
-		n, err := parseBytes(b.memory)
-		if err != nil {
-			return opt, fmt.Errorf("-memory: %v", err)
+	switch {
+	case b.memory.n > 0:
+		opt.MemoryLimit = b.memory.n
+	case b.memory.none:
+	default:
+		if total := physicalMemory(); total > 0 {
+			// No bound asked for: stop at four fifths of the machine,
+			// with the figures so far, rather than be killed by the
+			// kernel.
+			opt.MemoryLimit = total / 5 * 4
 		}
-		opt.MemoryLimit = n
-	} else if total := physicalMemory(); total > 0 {
-		// No bound asked for: stop at four fifths of the machine, with the
-		// figures so far, rather than be killed by the kernel.
-		opt.MemoryLimit = total / 5 * 4
 	}
 	if opt.MemoryLimit > 0 {
 		// The same figure is the runtime's soft limit, so that the
@@ -168,7 +149,7 @@ func (b *boundFlags) options() (check.Options, error) {
 		// it: it is process-wide, and so not the explorer's to set.
 		debug.SetMemoryLimit(int64(min(opt.MemoryLimit, math.MaxInt64)))
 	}
-	return opt, nil
+	return opt
 }
 
 // progressLine shows a check's progress on a terminal as one line that is
@@ -214,23 +195,6 @@ func physicalMemory() uint64 {
 	return 0
 }
 
-func parseBytes(s string) (uint64, error) {
-	units := []struct {
-		suffix string
-		mul    uint64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"", 1}}
-	for _, u := range units {
-		if num, ok := strings.CutSuffix(s, u.suffix); ok {
-			n, err := strconv.ParseUint(num, 10, 64)
-			if err != nil || n == 0 {
-				return 0, fmt.Errorf("%q is not a size such as 512MiB or 8GiB", s)
-			}
-			return n * u.mul, nil
-		}
-	}
-	return 0, fmt.Errorf("%q is not a size", s)
-}
-
 // isTerminal reports whether w, the writer a command was given for its
 // messages, is a terminal, where progress lines belong: a file that is a
 // character device. A buffer or a pipe is not.
@@ -243,34 +207,6 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// newFlagSet makes a subcommand's flag set that reports to stderr and does
-// not exit.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("sysmsg "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	// A bad flag gets its error and this hint; -h gets every flag.
-	fs.Usage = func() { fmt.Fprintf(stderr, "run 'sysmsg %s -h' for its flags\n", name) }
-	return fs
-}
-
-// parseFlags parses args and returns the exit code to stop with, or -1 to go
-// on.
-func parseFlags(fs *flag.FlagSet, args []string) int {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(fs.Output(), "usage of %s:\n", fs.Name())
-			fs.PrintDefaults()
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return exitUsage
-	}
-	return -1
-}
-
 func checkCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -279,34 +215,44 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 
 // runCheck is the check command; an interrupt is ctx's cancellation.
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", stderr)
+	c := newCmdline("check", "[flags]", `Check every state of a workload under a policy and cap: the safety
+properties, deadlock, livelock and fair progress. A violation prints a
+counterexample, step by step, with why nothing can move.
+
+Exit codes: 0 every property holds and the search was complete; 1 a
+property is violated; 2 bad usage or input; 3 incomplete (a bound, or an
+interrupt: Ctrl-C or SIGTERM), with the figures so far.
+`, stdout, stderr)
 	var wf workloadFlags
-	wf.register(fs)
+	wf.register(c)
 	var cf configFlags
-	cf.register(fs)
-	tracePath := fs.String("trace", "", "write a counterexample to this file")
-	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	cf.register(c, maxModelCap, "the workload's own")
+	tracePath := c.String("trace", "", "write a counterexample to this `FILE` (checked before the search)")
+	asJSON := c.Bool("json", false, "print one JSON object instead of text")
 	var bf boundFlags
-	bf.register(fs)
-	if code := parseFlags(fs, args); code >= 0 {
+	bf.register(c)
+	if _, code := c.parse(args, 0); code >= 0 {
 		return code
 	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "sysmsg check: %v\n", err)
-		return exitUsage
+	if err := wf.checkSizes([]string{wf.name}); err != nil {
+		return c.fail(err)
+	}
+	if *tracePath != "" {
+		// Find out now, not after an hour's search, that the
+		// counterexample could not be kept.
+		if err := checkWritable(*tracePath); err != nil {
+			return c.failf("--trace %s: %v", *tracePath, err)
+		}
 	}
 	w, text, err := wf.load()
 	if err != nil {
-		return fail(err)
+		return c.fail(err)
 	}
-	m, err := model.New(w, model.Config{Policy: workload.Policy(cf.policy), Cap: int(cf.cap), Low: cf.low})
+	m, err := model.New(w, model.Config{Policy: workload.Policy(cf.policy), Cap: cf.cap.n, Low: cf.low})
 	if err != nil {
-		return fail(err)
+		return c.fail(err)
 	}
-	opt, err := bf.options()
-	if err != nil {
-		return fail(err)
-	}
+	opt := bf.options()
 	var pl *progressLine
 	if !*asJSON && isTerminal(stderr) {
 		pl = &progressLine{w: stderr}
@@ -315,25 +261,32 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	res, err := check.Explore(ctx, m, opt)
 	pl.clear()
 	if err != nil {
-		return fail(err)
+		return c.fail(err)
 	}
 	sum := model.Summarize(m, res)
 	var tr *traces.Trace
+	var traceErr error
+	written := ""
 	if res.Violation != nil {
 		tr = m.Trace(wf.name, text, res.Violation, res.Stats)
 		if *tracePath != "" {
-			if err := writeTrace(*tracePath, tr); err != nil {
-				return fail(err)
+			// A trace that cannot be written still leaves the
+			// counterexample on stdout, and the verdict stands.
+			if traceErr = writeTrace(*tracePath, tr); traceErr == nil {
+				written = *tracePath
 			}
 		}
 	}
 	if *asJSON {
-		printJSON(stdout, m, sum, tr, *tracePath)
+		printJSON(stdout, m, sum, tr, written)
 	} else {
 		printReport(stdout, m, sum, tr)
-		if tr != nil && *tracePath != "" {
-			fmt.Fprintf(stdout, "counterexample written to %s\n", *tracePath)
+		if written != "" {
+			fmt.Fprintf(stdout, "counterexample written to %s\n", written)
 		}
+	}
+	if traceErr != nil {
+		fmt.Fprintf(stderr, "sysmsg check: --trace %s: the counterexample was not written: %s\n", *tracePath, userText(traceErr))
 	}
 	return exitCode(sum.Verdict)
 }

@@ -1,12 +1,15 @@
-// Command sysmsg checks, runs and explains asynchronous system calls sent as
-// kernel messages under a per-process cap.
+// Command sysmsg checks and runs asynchronous system calls sent as kernel
+// messages under a per-process cap.
 //
-//	sysmsg check    exhaustive check of a workload under a policy and cap
-//	sysmsg sweep    a grid of caps x policies x workloads, as a table
-//	sysmsg run      a workload on the reference implementation
-//	sysmsg serve    the pipelined HTTP server on the real back end
-//	sysmsg trace    view, render or replay a stored counterexample
-//	sysmsg workload print a built-in workload, or make one from a capture
+//	sysmsg check     check every state of a workload under a policy and cap
+//	sysmsg sweep     a grid of caps x policies x workloads, as tables
+//	sysmsg run       a workload on the reference implementation
+//	sysmsg serve     the pipelined HTTP server on the real back end
+//	sysmsg workload  list the built-in workloads, or print one
+//	sysmsg help      a command's usage (as does COMMAND --help)
+//
+// Flags may come before or after a command's arguments. Errors are one line
+// on stderr, prefixed with the command.
 //
 // Exit codes: 0 all properties hold and the work was complete; 1 a property
 // is violated (or a run got stuck); 2 bad usage or input; 3 incomplete.
@@ -16,7 +19,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"slices"
+	"strings"
+	"syscall"
 )
 
 // Exit codes shared by every subcommand.
@@ -28,7 +34,7 @@ const (
 )
 
 // command is one subcommand: it parses its own flags and returns the exit
-// code.
+// code. Given --help, it prints its usage on stdout and returns 0.
 type command struct {
 	summary string
 	run     func(args []string, stdout, stderr io.Writer) int
@@ -38,28 +44,51 @@ type command struct {
 var commands = map[string]command{}
 
 func main() {
+	// A write to a closed pipe (sysmsg check ... | head -1) returns EPIPE
+	// instead of killing the process with SIGPIPE, so that the command
+	// ends with its own status. Nothing reads the channel: the commands
+	// ignore a failed write to stdout.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 func dispatch(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
-			return exitUsage
+		return exitUsage
+	}
+	if isHelp(args[0]) {
+		if args[0] == "help" && len(args) > 1 {
+			// sysmsg help COMMAND [SUBCOMMAND]: the command's own --help.
+			c, ok := commands[args[1]]
+			if !ok {
+				fmt.Fprintf(stderr, "sysmsg help: unknown command %q (see sysmsg --help)\n", args[1])
+				return exitUsage
+			}
+			return c.run(append(slices.Clone(args[2:]), "--help"), stdout, stderr)
 		}
+		usage(stdout)
 		return exitOK
+	}
+	if strings.HasPrefix(args[0], "-") {
+		fmt.Fprintf(stderr, "sysmsg: flag %s before a command; flags follow the command (see sysmsg --help)\n", args[0])
+		return exitUsage
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "sysmsg: unknown command %q\n", args[0])
-		usage(stderr)
+		fmt.Fprintf(stderr, "sysmsg: unknown command %q (see sysmsg --help)\n", args[0])
 		return exitUsage
 	}
 	return c.run(args[1:], stdout, stderr)
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: sysmsg COMMAND [flags]")
+	fmt.Fprintln(w, "usage: sysmsg COMMAND [ARGS] [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "sysmsg checks and runs asynchronous system calls sent as kernel messages")
+	fmt.Fprintln(w, "under a per-process cap.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -68,6 +97,8 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "Run 'sysmsg COMMAND -h' for a command's flags.")
-	fmt.Fprintln(w, "Exit codes: 0 ok, 1 violation, 2 bad usage or input, 3 incomplete.")
+	fmt.Fprintf(w, "  %-9s %s\n", "help", "a command's usage: sysmsg help COMMAND, or sysmsg COMMAND --help")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 a property violated or a run stuck, 2 bad usage or input,")
+	fmt.Fprintln(w, "3 incomplete.")
 }

@@ -15,53 +15,79 @@ func init() {
 	commands["run"] = command{summary: "run a workload on the reference implementation", run: runMain}
 }
 
+// The flags that apply to one back end only: given for the other, they
+// would be silently ignored.
+var (
+	simOnlyFlags = []string{"seed", "sends-first", "max-steps"}
+	osOnlyFlags  = []string{"tcp", "stuck-after"}
+)
+
 func runMain(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", stderr)
+	c := newCmdline("run", "[flags]", `Run a workload on the reference implementation: on the deterministic
+simulated kernel (--backend sim) or on real non-blocking descriptors
+driven by epoll (--backend os). It prints the time, replies, polls and
+mode changes; a stuck run prints a dump of every thread and slot.
+
+Exit codes: 0 the run finished; 1 it got stuck (a deadlock or a
+livelock); 2 bad usage or input; 3 incomplete: a simulated run reached
+--max-steps without finishing, with the figures so far. Ctrl-C and
+SIGTERM end a run at once.
+`, stdout, stderr)
 	var (
 		cf         configFlags
 		wf         workloadFlags
-		backend    = fs.String("backend", "sim", "back end: sim (deterministic) or os (real system calls)")
-		seed       = fs.Uint64("seed", 1, "sim: seed of the schedule (the same seed repeats the run exactly)")
-		sendsFirst = fs.Bool("sends-first", false, "sim: the schedule that prefers sends to completions, instead of a seeded one")
-		tcp        = fs.Bool("tcp", false, "os: conns are loopback TCP connections instead of socket pairs")
-		stuckAfter = fs.Duration("stuck-after", 2*time.Second, "os: the watchdog reports the run stuck after this long without progress")
-		maxSteps   = fs.Int("max-steps", 1_000_000, "sim: bound on the moves of one run")
+		backend    = c.String("backend", "sim", "the `BACKEND`: sim (deterministic) or os (real system calls)")
+		seed       = c.Uint64("seed", 1, "sim: `SEED` of the schedule (the same seed repeats the run exactly)")
+		sendsFirst = c.Bool("sends-first", false, "sim: the schedule that prefers sends to completions, instead of a seeded one")
+		tcp        = c.Bool("tcp", false, "os: conns are loopback TCP connections instead of socket pairs")
+		stuckAfter = 2 * time.Second
+		maxSteps   int
 	)
-	cf.register(fs)
-	wf.register(fs)
-	if code := parseFlags(fs, args); code >= 0 {
+	c.Var(&durationFlag{p: &stuckAfter, positive: true}, "stuck-after", "os: the watchdog reports the run stuck after this long without progress")
+	c.Var(newIntFlag(&maxSteps, 1_000_000, 1, 0), "max-steps", "sim: bound on the moves of one run; a run that reaches it is\nincomplete")
+	cf.register(c, maxImplCap, "the workload's own")
+	wf.register(c)
+	if _, code := c.parse(args, 0); code >= 0 {
 		return code
 	}
-	capacity, pol := int(cf.cap), workload.Policy(cf.policy)
-	if *stuckAfter <= 0 || *maxSteps <= 0 {
-		fmt.Fprintf(stderr, "sysmsg run: --stuck-after and --max-steps must be positive\n")
-		return exitUsage
+	var other []string
+	switch *backend {
+	case "sim":
+		other = osOnlyFlags
+	case "os":
+		other = simOnlyFlags
+	default:
+		return c.failf("--backend %s: want sim or os", quoteArg(*backend))
 	}
+	for _, f := range other {
+		if c.set(f) {
+			return c.failf("--%s does not apply to --backend %s", f, *backend)
+		}
+	}
+	if err := wf.checkSizes([]string{wf.name}); err != nil {
+		return c.fail(err)
+	}
+	pol := workload.Policy(cf.policy)
 	w, _, err := wf.load()
 	if err != nil {
-		fmt.Fprintf(stderr, "sysmsg run: %v\n", err)
-		return exitUsage
+		return c.fail(err)
 	}
-	o := run.Options{Cap: capacity, Low: cf.low, Policy: pol, Seed: *seed,
-		MaxSteps: *maxSteps, StuckAfter: *stuckAfter, TCP: *tcp}
+	o := run.Options{Cap: cf.cap.n, Low: cf.low, Policy: pol, Seed: *seed,
+		MaxSteps: maxSteps, StuckAfter: stuckAfter, TCP: *tcp}
 	if *sendsFirst {
 		o.Chooser = sim.SendsFirst()
 	}
 	var r *run.Result
-	switch *backend {
-	case "sim":
+	if *backend == "sim" {
 		r, err = run.Sim(w, o)
-	case "os":
+	} else {
 		r, err = run.OS(w, o)
-	default:
-		fmt.Fprintf(stderr, "sysmsg run: --backend %q: want sim or os\n", *backend)
-		return exitUsage
 	}
 	if r == nil && err != nil {
-		fmt.Fprintf(stderr, "sysmsg run: %v\n", err)
 		if errors.Is(err, run.ErrRun) {
-			return exitUsage
+			return c.fail(err)
 		}
+		fmt.Fprintf(stderr, "sysmsg run: %s\n", userText(err))
 		return exitViolation
 	}
 	header := fmt.Sprintf("backend %s, policy %s", r.Backend, pol)
@@ -73,12 +99,14 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "%s\n%s", header, r.Summary())
-	if err != nil {
-		fmt.Fprintf(stderr, "sysmsg run: %v\n", err)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "sysmsg run: %s\n", userText(err))
 		return exitViolation
-	}
-	if r.Stuck {
+	case r.Stuck:
 		return exitViolation
+	case r.Bounded:
+		return exitIncomplete
 	}
 	return exitOK
 }

@@ -17,41 +17,53 @@ import (
 )
 
 func init() {
-	commands["serve"] = command{summary: "the pipelined HTTP server on the real back end", run: serveMain}
+	commands["serve"] = command{summary: "serve HTTP with the pipelined server on the real back end", run: serveMain}
 }
 
 func serveMain(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", stderr)
+	c := newCmdline("serve", "[flags]", `Serve HTTP/1.1 with the seed's pipelined server on the real back end:
+one reader (reading ahead) and one writer user thread per connection,
+under the policy and cap. It listens on loopback only, and runs until
+Ctrl-C or SIGTERM, or for --duration; then it prints its counters.
+
+Exit codes: 0 served until stopped; 1 the watchdog found it stuck (with a
+dump) or it failed; 2 bad usage, or an address it cannot listen on.
+`, stdout, stderr)
 	var (
 		cf         configFlags
-		addr       = fs.String("addr", "127.0.0.1:8080", "IPv4 address and port to listen on (loopback by default)")
-		stuckAfter = fs.Duration("stuck-after", 2*time.Second, "the watchdog reports the server stuck after this long without progress while threads wait on the cap")
-		duration   = fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
+		addr       = c.String("addr", "127.0.0.1:8080", "loopback `ADDRESS:PORT` to listen on (port 0 picks a free one)")
+		stuckAfter = 2 * time.Second
+		duration   time.Duration
 	)
-	cf.register(fs)
-	if code := parseFlags(fs, args); code >= 0 {
+	c.Var(&durationFlag{p: &stuckAfter, positive: true}, "stuck-after", "the watchdog reports the server stuck after this long without progress\nwhile threads wait on the cap")
+	c.Var(&durationFlag{p: &duration}, "duration", "stop after this long (0: until interrupted)")
+	cf.register(c, maxImplCap, "2, the seed's setting")
+	if _, code := c.parse(args, 0); code >= 0 {
 		return code
 	}
-	if cf.cap == 0 {
-		cf.cap = 2 // the seed's test setting
+	if cf.cap.n == 0 {
+		cf.cap.n = 2 // the seed's test setting
 	}
-	capacity, pol := int(cf.cap), workload.Policy(cf.policy)
+	capacity, pol := cf.cap.n, workload.Policy(cf.policy)
 	ap, err := netip.ParseAddrPort(*addr)
-	if err != nil || !ap.Addr().Is4() {
-		fmt.Fprintf(stderr, "sysmsg serve: --addr %q: want IPv4:PORT, such as 127.0.0.1:8080\n", *addr)
-		return exitUsage
-	}
-	if *stuckAfter <= 0 || *duration < 0 {
-		fmt.Fprintf(stderr, "sysmsg serve: --stuck-after must be positive and --duration not negative\n")
-		return exitUsage
-	}
-	srv, err := httpd.New(httpd.Config{Addr: ap.Addr().As4(), Port: int(ap.Port()),
-		Sched: port.Config{Cap: capacity, Low: cf.low, Policy: pol}, StuckAfter: *stuckAfter})
 	if err != nil {
-		fmt.Fprintf(stderr, "sysmsg serve: %v\n", err)
-		if errors.Is(err, port.ErrConfig) {
-			return exitUsage
-		}
+		return c.failf("--addr %s: want ADDRESS:PORT, such as 127.0.0.1:8080", quoteArg(*addr))
+	}
+	if ip := ap.Addr().Unmap(); !ip.Is4() || !ip.IsLoopback() {
+		// The server has no authentication: it is a test bench, and
+		// never exposed by accident.
+		return c.failf("--addr %s: not an IPv4 loopback address; serve listens on loopback only (127.0.0.1, or any 127.x.y.z)", *addr)
+	}
+	srv, err := httpd.New(httpd.Config{Addr: ap.Addr().Unmap().As4(), Port: int(ap.Port()),
+		Sched: port.Config{Cap: capacity, Low: cf.low, Policy: pol}, StuckAfter: stuckAfter})
+	var errno syscall.Errno
+	switch {
+	case errors.Is(err, httpd.ErrListen) && errors.As(err, &errno):
+		return c.failf("--addr %s: %v", *addr, errno)
+	case errors.Is(err, httpd.ErrListen), errors.Is(err, port.ErrConfig):
+		return c.fail(err)
+	case err != nil:
+		fmt.Fprintf(stderr, "sysmsg serve: %s\n", userText(err))
 		return exitViolation
 	}
 	fmt.Fprintf(stdout, "listening on http://%s — policy %s, cap %s, low %d\n", srv.Addr(), pol, capName(capacity), lowOf(capacity, cf.low, pol))
@@ -62,8 +74,8 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	defer signal.Stop(sig)
 	go func() {
 		var timeout <-chan time.Time
-		if *duration > 0 {
-			timeout = time.After(*duration)
+		if duration > 0 {
+			timeout = time.After(duration)
 		}
 		select {
 		case <-sig:
@@ -86,7 +98,7 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 		return exitViolation
 	}
 	if serveErr != nil || closeErr != nil {
-		fmt.Fprintf(stderr, "sysmsg serve: %v\n", errors.Join(serveErr, closeErr))
+		fmt.Fprintf(stderr, "sysmsg serve: %s\n", userText(errors.Join(serveErr, closeErr)))
 		return exitViolation
 	}
 	return exitOK

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -17,7 +18,7 @@ import (
 )
 
 func init() {
-	commands["sweep"] = command{"a grid of caps x policies x workloads, as a table", sweepCmd}
+	commands["sweep"] = command{"check a grid of caps x policies x workloads, as tables", sweepCmd}
 }
 
 // cell is one check of a sweep, as the table and --json show it: read off
@@ -63,47 +64,62 @@ func sweepCmd(args []string, stdout, stderr io.Writer) int {
 // cell with the number of cells done: the tests' way to interrupt a sweep
 // at a given cell without a signal.
 func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer, beforeCell func(done int)) int {
-	fs := newFlagSet("sweep", stderr)
-	workloads := fs.String("workloads", strings.Join(workload.BuiltinNames(), ","), "comma-separated built-ins or workload files")
-	capsFlag := fs.String("caps", "2,1,3,unlimited", "comma-separated caps; each is a table")
-	policies := fs.String("policies", "block,stop,poll,poll-nohyst", "comma-separated policies")
-	expect := fs.String("expect", "", "a file of expected verdicts; exit 1 naming every cell that differs")
-	show := fs.String("show", "2", "print the counterexamples found at this cap (a number, unlimited, all or none)")
-	asJSON := fs.Bool("json", false, "print the cells as a JSON array instead of tables")
+	c := newCmdline("sweep", "[flags]", `Check every workload under every policy at every cap, and print one table
+per cap (or, with --json, one array of cells).
+
+Exit codes: 0 every cell ran to a verdict, whatever it is: a deadlock
+under block or stop is a finding of the grid, not a failure; 1 only with
+--expect, when a cell's verdict differs from the file's; 2 bad usage or
+input; 3 a cell is incomplete (a bound, or an interrupt: Ctrl-C or
+SIGTERM, which ends the whole sweep).
+`, stdout, stderr)
+	workloads := c.String("workloads", strings.Join(workload.BuiltinNames(), ","), "comma-separated built-ins or workload `FILES`")
+	capsFlag := c.String("caps", "2,1,3,unlimited", fmt.Sprintf("comma-separated `CAPS`, each 1 to %d or unlimited; one table each", maxModelCap))
+	policies := c.String("policies", "block,stop,poll,poll-nohyst", "comma-separated `POLICIES`")
+	expect := c.String("expect", "", "a `FILE` of expected verdicts; exit 1 naming every cell that differs")
+	show := c.String("show", "2", "print the counterexamples found at this `CAP` (one of --caps),\nor all or none")
+	asJSON := c.Bool("json", false, "print the cells as a JSON array instead of tables")
 	var wf workloadFlags
-	wf.registerSizes(fs)
+	wf.registerSizes(c)
 	var bf boundFlags
-	bf.register(fs)
-	if code := parseFlags(fs, args); code >= 0 {
+	bf.register(c)
+	if _, code := c.parse(args, 0); code >= 0 {
 		return code
 	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "sysmsg sweep: %v\n", err)
-		return exitUsage
-	}
+	fail := c.fail
 	var caps []capValue
 	for _, s := range strings.Split(*capsFlag, ",") {
-		var c capValue
-		if err := c.Set(strings.TrimSpace(s)); err != nil {
-			return fail(fmt.Errorf("-caps: %q: %v", s, err))
+		cv := capValue{max: maxModelCap}
+		if err := cv.Set(strings.TrimSpace(s)); err != nil {
+			return c.failf("--caps %s: %q: %v", quoteArg(*capsFlag), s, err)
 		}
-		caps = append(caps, c)
+		caps = append(caps, cv)
+	}
+	if *show != "all" && *show != "none" && !slices.ContainsFunc(caps, func(cv capValue) bool { return cv.String() == *show }) {
+		return c.failf("--show %s: want one of --caps (%s), all or none", quoteArg(*show), *capsFlag)
 	}
 	var pols []workload.Policy
 	for _, s := range strings.Split(*policies, ",") {
 		p, err := workload.ParsePolicy(strings.TrimSpace(s))
 		if err != nil {
-			return fail(fmt.Errorf("-policies: %v", err))
+			return c.failf("--policies %s: %v", quoteArg(*policies), err)
 		}
 		pols = append(pols, p)
+	}
+	names := strings.Split(*workloads, ",")
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	if err := wf.checkSizes(names); err != nil {
+		return fail(err)
 	}
 	type loaded struct {
 		name, text string
 		w          *workload.Workload
 	}
 	var ws []loaded
-	for _, name := range strings.Split(*workloads, ",") {
-		wf.name = strings.TrimSpace(name)
+	for _, name := range names {
+		wf.name = name
 		w, text, err := wf.load()
 		if err != nil {
 			return fail(err)
@@ -126,10 +142,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer, befo
 			expected[e.Key()] = e.Verdict
 		}
 	}
-	opt, err := bf.options()
-	if err != nil {
-		return fail(err)
-	}
+	opt := bf.options()
 	progress := !*asJSON && isTerminal(stderr)
 	total := len(caps) * len(ws) * len(pols)
 
@@ -137,9 +150,9 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer, befo
 	code := exitOK
 	var differ []string
 	interrupted := false
-	for _, c := range caps {
+	for _, cv := range caps {
 		if !*asJSON {
-			printTableHead(stdout, c.String())
+			printTableHead(stdout, cv.String())
 		}
 		first := len(cells)
 	row:
@@ -148,14 +161,14 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer, befo
 				if beforeCell != nil {
 					beforeCell(len(cells))
 				}
-				m, err := model.New(l.w, model.Config{Policy: p, Cap: int(c), Low: workload.Unset})
+				m, err := model.New(l.w, model.Config{Policy: p, Cap: cv.n, Low: workload.Unset})
 				if err != nil {
 					return fail(err)
 				}
 				o := opt
 				var pl *progressLine
 				if progress {
-					pl = &progressLine{w: stderr, prefix: fmt.Sprintf("checking %s, cap %s, %s: ", l.name, c.String(), p)}
+					pl = &progressLine{w: stderr, prefix: fmt.Sprintf("checking %s, cap %s, %s: ", l.name, cv.String(), p)}
 					o.Progress = pl.show
 				}
 				res, err := check.Explore(ctx, m, o)
@@ -164,7 +177,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer, befo
 					return fail(err)
 				}
 				sum := model.Summarize(m, res)
-				x := newCell(l.name, c.String(), p, sum)
+				x := newCell(l.name, cv.String(), p, sum)
 				if res.Violation != nil {
 					x.Trace = m.Trace(l.name, l.text, res.Violation, res.Stats)
 				}
@@ -192,7 +205,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer, befo
 				}
 			}
 		}
-		if !*asJSON && (*show == "all" || *show == c.String()) {
+		if !*asJSON && (*show == "all" || *show == cv.String()) {
 			for _, x := range cells[first:] {
 				if x.Trace != nil {
 					fmt.Fprintln(stdout)

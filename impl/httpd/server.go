@@ -42,6 +42,11 @@ type Config struct {
 // Loopback is 127.0.0.1.
 var Loopback = [4]byte{127, 0, 0, 1}
 
+// ErrListen is wrapped by the error of a [New] that could not listen on the
+// address: it is in use, or not the machine's to listen on. The system
+// call's error (such as syscall.EADDRINUSE) is wrapped too.
+var ErrListen = errors.New("httpd: cannot listen")
+
 // Stats are the server's counters.
 type Stats struct {
 	Conns     uint64 // connections accepted
@@ -86,7 +91,7 @@ func New(c Config) (*Server, error) {
 	lfd, p, err := k.ListenTCP(c.Addr, c.Port)
 	if err != nil {
 		k.Close()
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrListen, err)
 	}
 	srv := &Server{cfg: c, k: k, lfd: lfd, port: p, conns: map[*conn]bool{}}
 	srv.s, err = sched.New(sched.Config{Name: "httpd", Port: c.Sched, Kernel: k, Describe: srv.describe})

@@ -60,9 +60,12 @@ type Result struct {
 	Backend  string
 	Finished bool
 	// Stuck: the run could not go on; Reason says why and Dump shows it.
-	Stuck  bool
-	Reason string
-	Dump   string
+	Stuck bool
+	// Bounded: a simulated run made Options.MaxSteps moves without
+	// finishing or getting stuck; Reason says so. It shows neither.
+	Bounded bool
+	Reason  string
+	Dump    string
 	// Steps is the number of simulated moves; Elapsed the host run's time.
 	Steps   int
 	Elapsed time.Duration
@@ -93,8 +96,11 @@ func (r *Result) Totals() sched.Stats {
 func (r *Result) Summary() string {
 	var b strings.Builder
 	verdict := "finished"
-	if r.Stuck {
+	switch {
+	case r.Stuck:
 		verdict = "STUCK: " + r.Reason
+	case r.Bounded:
+		verdict = "INCOMPLETE: " + r.Reason + ", which shows nothing"
 	}
 	fmt.Fprintf(&b, "%s — %s\n", r.Title, verdict)
 	if r.Backend == "sim" {

@@ -12,9 +12,10 @@ import (
 // Chooser picks the simulated schedule; see [sim.Chooser].
 type Chooser = sim.Chooser
 
-// Sim runs w on the simulated kernel until it finishes or is stuck. The
-// error is for a run that could not start (a bad cap or low for the
-// workload); a stuck run is a result, not an error.
+// Sim runs w on the simulated kernel until it finishes, is stuck, or has
+// made Options.MaxSteps moves (Result.Bounded). The error is for a run that
+// could not start (a bad cap or low for the workload); a stuck run is a
+// result, not an error.
 func Sim(w *workload.Workload, o Options) (*Result, error) {
 	world, procs, err := buildSim(w, o)
 	if err != nil {
@@ -31,7 +32,12 @@ func Sim(w *workload.Workload, o Options) (*Result, error) {
 	out := world.Run(c, max)
 	r := &Result{Title: w.Title, Backend: "sim", Finished: out.Finished, Stuck: out.Stuck, Reason: out.Reason,
 		Steps: out.Steps, Log: world.Log}
-	if out.Stuck {
+	if out.Stuck && out.Steps == max {
+		// The world reports the bound as stuck; it is not: the run was
+		// cut short.
+		r.Stuck, r.Bounded = false, true
+	}
+	if r.Stuck {
 		r.Dump = out.String()
 	}
 	for i, s := range world.Procs {
