@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ErrWorkload is wrapped by every error that Parse returns.
@@ -20,6 +21,7 @@ const (
 	MaxOps      = 10000 // operations of one thread or peer, loops unrolled
 	MaxRepeat   = 10000 // count of one repeat
 	MaxCapacity = 255   // items an object holds; also the largest cap
+	MaxDepth    = 64    // blocks open at once: a process, a thread and its repeats
 	Unlimited   = -1    // a process cap that is never reached
 )
 
@@ -180,36 +182,82 @@ type token struct {
 	quoted bool
 }
 
+// tokenize splits a line into words and quoted strings. A column counts
+// characters (runes), as a person sees them. The whole line, comment
+// included, must be UTF-8: a trace stores the file's text in JSON, which
+// would replace a bad byte and so replay a different file.
 func tokenize(line string) ([]token, error) {
+	if !utf8.ValidString(line) {
+		col := 1
+		for i, r := range line {
+			if r == utf8.RuneError {
+				if _, size := utf8.DecodeRuneInString(line[i:]); size == 1 {
+					return nil, &Error{Pos: Pos{Col: col}, Msg: fmt.Sprintf("byte %s is not UTF-8 (a workload file is UTF-8 text)", quote(line[i:i+1]))}
+				}
+			}
+			col++
+		}
+	}
 	var toks []token
-	runes := []rune(line)
-	for i := 0; i < len(runes); {
-		r := runes[i]
+	col := 1 // of line[i]
+	for i := 0; i < len(line); {
+		r, size := utf8.DecodeRuneInString(line[i:])
 		switch {
 		case r == '#':
 			return toks, nil
 		case unicode.IsSpace(r):
-			i++
+			i += size
+			col++
 		case r == '"':
-			j := i + 1
-			for j < len(runes) && runes[j] != '"' {
-				j++
+			j := strings.IndexByte(line[i+1:], '"')
+			if j < 0 {
+				return nil, &Error{Pos: Pos{Col: col}, Msg: "unterminated string"}
 			}
-			if j == len(runes) {
-				return nil, &Error{Pos: Pos{Col: i + 1}, Msg: "unterminated string"}
-			}
-			toks = append(toks, token{string(runes[i+1 : j]), i + 1, true})
-			i = j + 1
+			text := line[i+1 : i+1+j]
+			toks = append(toks, token{text, col, true})
+			col += utf8.RuneCountInString(text) + 2
+			i += j + 2
 		default:
-			j := i
-			for j < len(runes) && !unicode.IsSpace(runes[j]) && runes[j] != '#' && runes[j] != '"' {
-				j++
+			start, startCol := i, col
+			for i < len(line) {
+				r, size := utf8.DecodeRuneInString(line[i:])
+				if unicode.IsSpace(r) || r == '#' || r == '"' {
+					break
+				}
+				i += size
+				col++
 			}
-			toks = append(toks, token{string(runes[i:j]), i + 1, false})
-			i = j
+			toks = append(toks, token{line[start:i], startCol, false})
 		}
 	}
 	return toks, nil
+}
+
+// maxQuoted is how many bytes of input, once escaped, an error quotes: a
+// megabyte line or binary garbage still gives a short, printable error.
+const maxQuoted = 40
+
+// quote is s as %q writes it, cut after maxQuoted bytes of the quoted
+// form with "..." after the closing quote. The cut falls between
+// characters, so that it never splits an escape or a rune.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	n := 0
+	for i := 0; i < len(s); {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		q := strconv.Quote(s[i : i+size])
+		q = q[1 : len(q)-1]
+		if n+len(q) > maxQuoted {
+			b.WriteString(`"...`)
+			return b.String()
+		}
+		b.WriteString(q)
+		n += len(q)
+		i += size
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // ref is a name used before it can be resolved.
@@ -244,6 +292,9 @@ func Parse(name, src string) (*Workload, error) {
 		objects: map[string]int{}, threads: map[string]int{}, names: map[string]Pos{},
 		reaperRefs: map[int]ref{},
 	}
+	// An editor may start a UTF-8 file with a byte-order mark; it is not
+	// part of the text, and columns on line 1 count from after it.
+	src = strings.TrimPrefix(src, "\uFEFF")
 	if err := p.parse(strings.Split(src, "\n")); err != nil {
 		return nil, err
 	}
@@ -259,6 +310,7 @@ func Parse(name, src string) (*Workload, error) {
 // frame is an open block: a process, thread, peer or repeat.
 type frame struct {
 	kind  string
+	actor string // "thread" or "peer" whose operations the block holds, or ""
 	pos   Pos
 	ops   *[]Op // where operations go
 	count int   // for repeat
@@ -310,7 +362,7 @@ func (p *parser) parse(lines []string) error {
 			}
 		case top == "process":
 			if word.text != "thread" {
-				return p.errAt(word.col, "a process holds threads: want \"thread NAME\" or \"end\", got %q", word.text)
+				return p.errAt(word.col, "a process holds threads: want \"thread NAME\" or \"end\", got %s", quote(word.text))
 			}
 			name, err := p.declare(1, "thread")
 			if err != nil {
@@ -327,17 +379,16 @@ func (p *parser) parse(lines []string) error {
 			p.w.Processes[proc].Threads = append(p.w.Processes[proc].Threads, len(p.w.Threads))
 			p.w.Threads = append(p.w.Threads, Thread{Name: name, Process: proc, Pos: Pos{p.line, word.col}})
 			t := &p.w.Threads[len(p.w.Threads)-1]
-			stack = append(stack, frame{kind: "thread", pos: Pos{p.line, word.col}, ops: &t.Ops})
+			stack = append(stack, frame{kind: "thread", actor: "thread", pos: Pos{p.line, word.col}, ops: &t.Ops})
 		default: // inside a thread, peer or repeat
-			actor := ""
-			for j := len(stack) - 1; j >= 0; j-- {
-				if stack[j].kind == "thread" || stack[j].kind == "peer" {
-					actor = stack[j].kind
-					break
-				}
-			}
+			// The frame carries its actor, so that a line costs the same
+			// however deep it is nested.
+			actor := stack[len(stack)-1].actor
 			ops := stack[len(stack)-1].ops
 			if word.text == "repeat" {
+				if len(stack) == MaxDepth {
+					return p.errAt(word.col, "blocks nested more than %d deep", MaxDepth)
+				}
 				n, err := p.number(1, "repeat count", 1, MaxRepeat)
 				if err != nil {
 					return err
@@ -345,7 +396,7 @@ func (p *parser) parse(lines []string) error {
 				if err := p.noMore(2); err != nil {
 					return err
 				}
-				stack = append(stack, frame{kind: "repeat", pos: Pos{p.line, word.col}, ops: ops, count: n, start: len(*ops)})
+				stack = append(stack, frame{kind: "repeat", actor: actor, pos: Pos{p.line, word.col}, ops: ops, count: n, start: len(*ops)})
 				continue
 			}
 			if err := p.op(actor, ops); err != nil {
@@ -363,22 +414,57 @@ func (p *parser) parse(lines []string) error {
 func (p *parser) closeBlock(f frame) error {
 	switch f.kind {
 	case "repeat":
-		body := append([]Op(nil), (*f.ops)[f.start:]...)
-		if len(body) == 0 {
+		n := len(*f.ops) - f.start
+		if n == 0 {
 			return &Error{File: p.file, Pos: f.pos, Msg: "empty repeat"}
 		}
-		if len(*f.ops)+len(body)*(f.count-1) > MaxOps {
+		if len(*f.ops)+n*(f.count-1) > MaxOps {
 			return &Error{File: p.file, Pos: f.pos, Msg: fmt.Sprintf("more than %d operations once loops are unrolled", MaxOps)}
 		}
+		// Appending from the slice itself: the body is copied count-1
+		// times and not at all for repeat 1, so an operation is copied
+		// once per enclosing repeat at most (MaxDepth), never once per
+		// line of the file.
 		for range f.count - 1 {
-			*f.ops = append(*f.ops, body...)
+			*f.ops = append(*f.ops, (*f.ops)[f.start:f.start+n]...)
 		}
+	case "thread":
+		return p.checkWaits(&p.w.Threads[len(p.w.Threads)-1])
 	case "process":
 		if len(p.w.Processes[len(p.w.Processes)-1].Threads) == 0 {
 			return &Error{File: p.file, Pos: f.pos, Msg: "process has no thread"}
 		}
 	}
 	return nil
+}
+
+// checkWaits refuses a wait that nothing submitted before it can answer:
+// along the thread's program, loops unrolled, the submits so far must
+// outnumber the waits so far. Such a wait would wait forever, and the
+// check would report a deadlock of the file rather than of the design.
+func (p *parser) checkWaits(t *Thread) error {
+	submits, waits := 0, 0
+	for _, op := range t.Ops {
+		switch {
+		case op.Async:
+			submits++
+		case op.Kind == Wait:
+			if waits == submits {
+				return &Error{File: p.file, Pos: op.Pos, Msg: fmt.Sprintf(
+					"wait has nothing to wait for: before it, thread %s submits %s and waits %s (loops unrolled)",
+					t.Name, plural(submits, "call"), times(waits))}
+			}
+			waits++
+		}
+	}
+	return nil
+}
+
+func times(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 func (p *parser) topLevel() (*frame, error) {
@@ -392,7 +478,15 @@ func (p *parser) topLevel() (*frame, error) {
 		if len(p.toks) < 2 || !p.toks[1].quoted {
 			return nil, p.errAt(word.col, "want workload \"TITLE\"")
 		}
-		p.w.Title = p.toks[1].text
+		title := p.toks[1]
+		col := title.col + 1
+		for _, r := range title.text {
+			if !unicode.IsPrint(r) {
+				return nil, p.errAt(col, "the title holds %s, which is not printable", quote(string(r)))
+			}
+			col++
+		}
+		p.w.Title = title.text
 		return nil, p.noMore(2)
 	case "pipe", "conn", "queue":
 		kind := map[string]ObjectKind{"pipe": Pipe, "conn": Conn, "queue": Queue}[word.text]
@@ -411,7 +505,7 @@ func (p *parser) topLevel() (*frame, error) {
 				}
 				i += 2
 			default:
-				return nil, p.errAt(p.toks[i].col, "unknown %s setting %q (want capacity)", word.text, p.toks[i].text)
+				return nil, p.errAt(p.toks[i].col, "unknown %s setting %s (want capacity)", word.text, quote(p.toks[i].text))
 			}
 		}
 		if len(p.w.Objects) == MaxObjects {
@@ -445,9 +539,14 @@ func (p *parser) topLevel() (*frame, error) {
 				}
 				p.reaperRefs[len(p.w.Processes)] = ref{p.toks[i+1].text, Pos{p.line, p.toks[i+1].col}}
 			default:
-				return nil, p.errAt(p.toks[i].col, "unknown process setting %q (want cap, low or reaper)", p.toks[i].text)
+				return nil, p.errAt(p.toks[i].col, "unknown process setting %s (want cap, low or reaper)", quote(p.toks[i].text))
 			}
 			i += 2
+		}
+		// A low-water mark is a level of the cap; with no cap there is
+		// none, and a low would be quietly ignored.
+		if proc.Cap == Unlimited && proc.Low != Unset {
+			return nil, &Error{File: p.file, Pos: proc.LowPos, Msg: fmt.Sprintf("low %d needs a cap: process %s has cap unlimited", proc.Low, name)}
 		}
 		if proc.Cap != Unlimited && proc.Low >= proc.Cap {
 			return nil, p.errAt(word.col, "low %d must be below cap %d", proc.Low, proc.Cap)
@@ -466,12 +565,19 @@ func (p *parser) topLevel() (*frame, error) {
 			return nil, p.errAt(word.col, "more than %d peers", MaxPeers)
 		}
 		p.w.Peers = append(p.w.Peers, Peer{Name: name, Pos: pos})
-		return &frame{kind: "peer", pos: pos, ops: &p.w.Peers[len(p.w.Peers)-1].Ops}, nil
+		return &frame{kind: "peer", actor: "peer", pos: pos, ops: &p.w.Peers[len(p.w.Peers)-1].Ops}, nil
 	case "thread":
 		return nil, p.errAt(word.col, "a thread belongs inside a process block")
 	}
-	return nil, p.errAt(word.col, "unknown declaration %q (want workload, pipe, conn, queue, process or peer)", word.text)
+	return nil, p.errAt(word.col, "unknown declaration %s (want workload, pipe, conn, queue, process or peer)", quote(word.text))
 }
+
+// threadOnly and peerOnly are the operations only a thread, or only a
+// peer, may do.
+var (
+	threadOnly = map[OpKind]bool{Read: true, Write: true, Cancel: true, Push: true, Pop: true, Wait: true}
+	peerOnly   = map[OpKind]bool{Send: true, Recv: true}
+)
 
 // op parses one operation of a thread or peer onto ops.
 func (p *parser) op(actor string, ops *[]Op) error {
@@ -495,11 +601,9 @@ func (p *parser) op(actor string, ops *[]Op) error {
 		}
 	}
 	if kind < 0 {
-		return p.errAt(word.col, "unknown operation %q", word.text)
+		return p.errAt(word.col, "unknown operation %s", quote(word.text))
 	}
 	op.Kind = OpKind(kind)
-	threadOnly := map[OpKind]bool{Read: true, Write: true, Cancel: true, Push: true, Pop: true, Wait: true}
-	peerOnly := map[OpKind]bool{Send: true, Recv: true}
 	switch {
 	case actor == "peer" && threadOnly[op.Kind]:
 		return p.errAt(word.col, "a peer cannot %s (a peer sends, receives and closes)", word.text)
@@ -531,14 +635,14 @@ func (p *parser) op(actor string, ops *[]Op) error {
 		}
 		o, ok := p.objects[arg.text]
 		if !ok {
-			return p.errAt(arg.col, "%s of undeclared object %q (declare objects before the processes)", word.text, arg.text)
+			return p.errAt(arg.col, "%s of undeclared object %s (declare objects before the processes)", word.text, quote(arg.text))
 		}
 		kind := p.w.Objects[o].Kind
 		if (op.Kind == Push || op.Kind == Pop) != (kind == Queue) {
 			if kind == Queue {
-				return p.errAt(arg.col, "%q is a queue: threads push and pop it", arg.text)
+				return p.errAt(arg.col, "%s is a queue: threads push and pop it", quote(arg.text))
 			}
-			return p.errAt(arg.col, "%q is a %s: push and pop are for queues", arg.text, kind)
+			return p.errAt(arg.col, "%s is a %s: push and pop are for queues", quote(arg.text), kind)
 		}
 		op.Object = o
 	}
@@ -560,13 +664,13 @@ func (p *parser) declare(i int, what string) (string, error) {
 	}
 	t := p.toks[i]
 	if !validName(t.text) || t.quoted {
-		return "", p.errAt(t.col, "bad %s name %q (letters, digits, _ and -, starting with a letter)", what, t.text)
+		return "", p.errAt(t.col, "bad %s name %s (letters, digits, _ and -, starting with a letter)", what, quote(t.text))
 	}
 	if keywords[t.text] {
-		return "", p.errAt(t.col, "%q is a keyword, not a name", t.text)
+		return "", p.errAt(t.col, "%s is a keyword, not a name", quote(t.text))
 	}
 	if prev, ok := p.names[t.text]; ok {
-		return "", p.errAt(t.col, "%q is already declared at line %d", t.text, prev.Line)
+		return "", p.errAt(t.col, "%s is already declared at line %d", quote(t.text), prev.Line)
 	}
 	p.names[t.text] = Pos{p.line, t.col}
 	return t.text, nil
@@ -596,7 +700,7 @@ func (p *parser) number(i int, what string, lo, hi int) (int, error) {
 	t := p.toks[i]
 	n, err := strconv.Atoi(t.text)
 	if err != nil || t.quoted {
-		return 0, p.errAt(t.col, "%s: %q is not a number", what, t.text)
+		return 0, p.errAt(t.col, "%s: %s is not a number", what, quote(t.text))
 	}
 	if n < lo || n > hi {
 		return 0, p.errAt(t.col, "%s %d is out of range %d..%d", what, n, lo, hi)
@@ -606,7 +710,7 @@ func (p *parser) number(i int, what string, lo, hi int) (int, error) {
 
 func (p *parser) noMore(i int) error {
 	if i < len(p.toks) {
-		return p.errAt(p.toks[i].col, "unexpected %q", p.toks[i].text)
+		return p.errAt(p.toks[i].col, "unexpected %s", quote(p.toks[i].text))
 	}
 	return nil
 }
@@ -625,7 +729,7 @@ func (p *parser) resolve() error {
 			}
 			t, ok := p.threads[op.target.name]
 			if !ok {
-				return fail(op.target, "cancel of undeclared thread %q", op.target.name)
+				return fail(op.target, "cancel of undeclared thread %s", quote(op.target.name))
 			}
 			if t == ti {
 				return fail(op.target, "a thread cannot cancel its own message: it is waiting for it")
@@ -634,8 +738,8 @@ func (p *parser) resolve() error {
 			// implementation has no way to reach another process's
 			// threads, so neither may the model.
 			if tp := p.w.Threads[t].Process; tp != p.w.Threads[ti].Process {
-				return fail(op.target, "cancel of %q, a thread of process %q: a thread cancels only threads of its own process",
-					op.target.name, p.w.Processes[tp].Name)
+				return fail(op.target, "cancel of %s, a thread of process %s: a thread cancels only threads of its own process",
+					quote(op.target.name), quote(p.w.Processes[tp].Name))
 			}
 			op.Target, op.target = t, ref{}
 		}
@@ -647,7 +751,7 @@ func (p *parser) resolve() error {
 		}
 		t, ok := p.threads[r.name]
 		if !ok || p.w.Threads[t].Process != i {
-			return fail(r, "reaper %q is not a thread of process %q", r.name, p.w.Processes[i].Name)
+			return fail(r, "reaper %s is not a thread of process %s", quote(r.name), quote(p.w.Processes[i].Name))
 		}
 		if len(p.w.Processes[i].Threads) != 1 {
 			return fail(r, "a process with a reaper thread has that one thread only (an event loop)")

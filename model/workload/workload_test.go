@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestParseErrorsNameLineAndColumn(t *testing.T) {
@@ -42,6 +44,26 @@ func TestParseErrorsNameLineAndColumn(t *testing.T) {
 		{"pipe a extra\n", "f:1:8: unknown pipe setting \"extra\" (want capacity)"},
 		{"# nothing\n", "f:1:1: no process with a thread"},
 		{"pipe a\nprocess p\n  thread t\n    read a b\n  end\nend\n", "f:4:12: unexpected \"b\""},
+		{"pipe a\nprocess p cap unlimited low 3\n  thread t\n    read a\n  end\nend\n", "f:2:29: low 3 needs a cap: process p has cap unlimited"},
+		{"pipe a\nprocess p low 0 cap unlimited\n  thread t\n    read a\n  end\nend\n", "f:2:15: low 0 needs a cap: process p has cap unlimited"},
+		{"pipe a\nprocess p\n  thread t\n    read a\n    wait\n  end\nend\n",
+			"f:5:5: wait has nothing to wait for: before it, thread t submits 0 calls and waits 0 times (loops unrolled)"},
+		{"pipe a\nprocess p\n  thread t\n    submit read a\n    repeat 2\n      wait\n    end\n  end\nend\n",
+			"f:6:7: wait has nothing to wait for: before it, thread t submits 1 call and waits once (loops unrolled)"},
+		{"pipe a\nprocess p\n  thread t\n    repeat 3\n      submit read a\n      wait\n      wait\n    end\n  end\nend\n",
+			"f:7:7: wait has nothing to wait for: before it, thread t submits 1 call and waits once (loops unrolled)"},
+		{"workload \"caf\xe9\"\n", "f:1:14: byte \"\\xe9\" is not UTF-8 (a workload file is UTF-8 text)"},
+		{"workload \"a\x1b[31mb\"\n", "f:1:12: the title holds \"\\x1b\", which is not printable"},
+		{"pipe \xe9\n", "f:1:6: byte \"\\xe9\" is not UTF-8 (a workload file is UTF-8 text)"},
+		{"pipe a # caf\xe9\n", "f:1:13: byte \"\\xe9\" is not UTF-8 (a workload file is UTF-8 text)"},
+		{"workload \"\u00e9t\u00e9\" x\n", "f:1:16: unexpected \"x\""},
+		{"\uFEFFpipe a\npipe a\n", "f:2:6: \"a\" is already declared at line 1"},
+		{"\uFEFFreed a\n", "f:1:1: unknown declaration \"reed\" (want workload, pipe, conn, queue, process or peer)"},
+		{"pipe \uFEFFa\n", "f:1:6: bad pipe name \"\\ufeffa\" (letters, digits, _ and -, starting with a letter)"},
+		{"\x00\x01\x7f\n", "f:1:1: unknown declaration \"\\x00\\x01\\x7f\" (want workload, pipe, conn, queue, process or peer)"},
+		{"pipe " + strings.Repeat("\x00", 100) + "\n", "f:1:6: bad pipe name \"" + strings.Repeat(`\x00`, 10) + "\"... (letters, digits, _ and -, starting with a letter)"},
+		{"pipe a\nprocess p\n  thread t\n    read " + strings.Repeat("\u00e9", 30) + "\n  end\nend\n",
+			"f:4:10: read of undeclared object \"" + strings.Repeat("\u00e9", 20) + "\"... (declare objects before the processes)"},
 	}
 	for _, c := range cases {
 		_, err := Parse("f", c.src)
@@ -55,6 +77,128 @@ func TestParseErrorsNameLineAndColumn(t *testing.T) {
 		if err.Error() != c.want {
 			t.Errorf("%q:\n got %s\nwant %s", c.src, err, c.want)
 		}
+	}
+}
+
+// TestErrorsQuoteAShortPrintablePart: an error quotes a word of the input
+// with %q and cuts it after 40 bytes, so that a megabyte line gives a
+// one-line error.
+func TestErrorsQuoteAShortPrintablePart(t *testing.T) {
+	long := strings.Repeat("a", 1<<20)
+	cases := []struct {
+		src, want string
+	}{
+		{long + "\n", "f:1:1: unknown declaration \"" + long[:40] + "\"... (want workload, pipe, conn, queue, process or peer)"},
+		{"pipe a\nprocess p\n  thread t\n    read a " + long + "\n  end\nend\n", "f:4:12: unexpected \"" + long[:40] + "\"..."},
+		{"pipe a capacity " + strings.Repeat("9", 1<<20) + "\n", "f:1:17: capacity: \"" + strings.Repeat("9", 40) + "\"... is not a number"},
+		{"pipe a\nprocess p\n  thread t\n    cancel " + long + "\n  end\nend\n", "f:4:12: cancel of undeclared thread \"" + long[:40] + "\"..."},
+	}
+	for _, c := range cases {
+		_, err := Parse("f", c.src)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%.40q:\n got %.300v\nwant %s", c.src, err, c.want)
+		}
+	}
+	for _, c := range []struct{ in, want string }{
+		{"", `""`},
+		{strings.Repeat("x", 40), `"` + strings.Repeat("x", 40) + `"`},
+		{strings.Repeat("x", 41), `"` + strings.Repeat("x", 40) + `"...`},
+		{strings.Repeat("x", 38) + "\x00", `"` + strings.Repeat("x", 38) + `"...`}, // \x00 would make 42
+		{"a\"b", `"a\"b"`},
+	} {
+		if got := quote(c.in); got != c.want {
+			t.Errorf("quote(%q) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
+
+// TestParseTakesAByteOrderMark: a UTF-8 byte-order mark at the start of
+// the file is not part of the text, and columns count from after it.
+func TestParseTakesAByteOrderMark(t *testing.T) {
+	w, err := Parse("f", "\uFEFFworkload \"t\"\npipe a\nprocess p\n  thread t\n    read a\n  end\nend\n")
+	if err != nil || w.Title != "t" {
+		t.Fatalf("%v %+v", w, err)
+	}
+}
+
+// TestWaitsMatchedBySubmitsAreAccepted: a wait is accepted wherever the
+// submits before it, loops unrolled, outnumber the waits before it.
+func TestWaitsMatchedBySubmitsAreAccepted(t *testing.T) {
+	for _, body := range []string{
+		"submit read a\nwait\n",
+		"repeat 3\nsubmit read a\nwait\nend\n",
+		"repeat 3\nsubmit read a\nend\nrepeat 3\nwait\nend\n",
+		"submit read a\nrepeat 2\nsubmit write a\nwait\nend\nwait\n",
+		"repeat 2\nrepeat 2\nsubmit read a\nend\nwait\nwait\nend\n",
+	} {
+		if _, err := Parse("f", "pipe a\nprocess p\nthread t\n"+body+"end\nend\n"); err != nil {
+			t.Errorf("%q: %v", body, err)
+		}
+	}
+}
+
+// TestDeepNestingIsRefusedAtTheLimit: blocks nest at most MaxDepth deep, a
+// process and a thread (or a peer) included; the repeat past the limit is
+// named. The input is 200,000 nested repeats, which took minutes when each
+// line looked down the whole stack and each repeat copied its body.
+func TestDeepNestingIsRefusedAtTheLimit(t *testing.T) {
+	const n = 200000
+	deep := strings.Repeat("repeat 1\n", n) + "read a\n" + strings.Repeat("end\n", n)
+	cases := []struct {
+		src, want string
+	}{
+		{"pipe a\nprocess p\n  thread t\n" + deep + "  end\nend\n", fmt.Sprintf("f:%d:1: blocks nested more than %d deep", 4+MaxDepth-2, MaxDepth)},
+		{"pipe a\npeer c\n" + strings.ReplaceAll(deep, "read", "recv") + "end\n", fmt.Sprintf("f:%d:1: blocks nested more than %d deep", 3+MaxDepth-1, MaxDepth)},
+	}
+	for _, c := range cases {
+		_, err := Parse("f", c.src)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%.40q:\n got %v\nwant %s", c.src, err, c.want)
+		}
+	}
+	// At the limit: 62 repeats in a thread, the most operations inside.
+	const depth = MaxDepth - 2
+	src := "pipe a\nprocess p\n  thread t\n" + strings.Repeat("repeat 1\n", depth) + strings.Repeat("write a\n", MaxOps) +
+		strings.Repeat("end\n", depth) + "  end\nend\n"
+	w, err := Parse("f", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Threads[0].Ops) != MaxOps {
+		t.Errorf("%d operations, want %d", len(w.Threads[0].Ops), MaxOps)
+	}
+}
+
+// TestLargeFlatFileParses: 100,000 operations in 10 threads, and 64 peers
+// of 10,000 operations each, parse; a parser quadratic in the lines of the
+// file would hang here.
+func TestLargeFlatFileParses(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("pipe a\nprocess p cap 4 low 1\n")
+	for i := range 10 {
+		fmt.Fprintf(&b, "  thread t%d\n", i)
+		b.WriteString(strings.Repeat("    submit write a\n    wait\n", MaxOps/2))
+		b.WriteString("  end\n")
+	}
+	b.WriteString("end\n")
+	for i := range MaxPeers {
+		fmt.Fprintf(&b, "peer c%d\n", i)
+		b.WriteString(strings.Repeat("  recv a\n", MaxOps))
+		b.WriteString("end\n")
+	}
+	w, err := Parse("f", b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := 0
+	for _, th := range w.Threads {
+		ops += len(th.Ops)
+	}
+	for _, pe := range w.Peers {
+		ops += len(pe.Ops)
+	}
+	if want := 10*MaxOps + MaxPeers*MaxOps; ops != want {
+		t.Errorf("%d operations, want %d", ops, want)
 	}
 }
 
@@ -203,7 +347,15 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Pos.Line < 1 || e.Pos.Col < 1 {
-				t.Fatalf("error without a place: %v", err)
+				t.Fatalf("error without a place: %.300q", err)
+			}
+			// An error is one short, printable line, whatever the input.
+			msg := err.Error()
+			if len(msg) > 200 {
+				t.Fatalf("error of %d bytes: %.300q", len(msg), msg)
+			}
+			if !utf8.ValidString(msg) || strings.IndexFunc(msg, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+				t.Fatalf("error with an unprintable character: %q", msg)
 			}
 			return
 		}

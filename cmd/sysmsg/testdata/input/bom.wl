@@ -1,0 +1,1 @@
+﻿pipe a capacity x

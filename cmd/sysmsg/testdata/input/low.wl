@@ -1,0 +1,6 @@
+pipe a
+process app cap unlimited low 3
+  thread t
+    read a
+  end
+end
