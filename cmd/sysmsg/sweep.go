@@ -233,7 +233,11 @@ SIGTERM, which ends the whole sweep).
 	}
 	if len(differ) > 0 {
 		// A finding beats an interrupt, as in a check.
-		fmt.Fprintf(stdout, "%d cells differ from %s:\n", len(differ), *expect)
+		if len(differ) == 1 {
+			fmt.Fprintf(stdout, "1 cell differs from %s:\n", *expect)
+		} else {
+			fmt.Fprintf(stdout, "%d cells differ from %s:\n", len(differ), *expect)
+		}
 		for _, d := range differ {
 			fmt.Fprintln(stdout, "  "+d)
 		}
