@@ -98,7 +98,11 @@ dump) or it failed; 2 bad usage, or an address it cannot listen on.
 		return exitViolation
 	}
 	if serveErr != nil || closeErr != nil {
-		fmt.Fprintf(stderr, "sysmsg serve: %s\n", userText(errors.Join(serveErr, closeErr)))
+		for _, err := range []error{serveErr, closeErr} {
+			if err != nil {
+				fmt.Fprintf(stderr, "sysmsg serve: %s\n", userText(err))
+			}
+		}
 		return exitViolation
 	}
 	return exitOK
