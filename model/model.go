@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/sysmsg/sysmsg/check"
 	"github.com/sysmsg/sysmsg/model/workload"
@@ -590,15 +589,16 @@ func (m *Model) advance(s *State, t int, op workload.Op) {
 
 // String is a one-line summary of the configuration, for headings.
 func (m *Model) String() string {
-	var caps []string
-	for p := range m.w.Processes {
-		if m.caps[p] == workload.Unlimited {
-			caps = append(caps, "cap unlimited")
-		} else {
-			caps = append(caps, fmt.Sprintf("cap %d, low %d", m.caps[p], m.lows[p]))
-		}
+	return workload.ConfigText(m.policy.String(), m.processNames(), m.caps, m.lows)
+}
+
+// processNames returns the names of the workload's processes, in order.
+func (m *Model) processNames() []string {
+	names := make([]string, len(m.w.Processes))
+	for i, p := range m.w.Processes {
+		names[i] = p.Name
 	}
-	return fmt.Sprintf("policy %s, %s", m.policy, strings.Join(caps, "; "))
+	return names
 }
 
 // Actors names the actors for fair progress: each thread, the kernel, each

@@ -4,22 +4,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
-// Config renders the policy and caps: "policy poll, cap 2, low 0".
+// Config renders the policy and each process's cap and low-water mark, as
+// the model's headings do: "policy poll, cap 2, low 0".
 func (t *Trace) Config() string {
-	var parts []string
-	for i, c := range t.Caps {
-		switch {
-		case c < 0:
-			parts = append(parts, "cap unlimited")
-		case t.Policy == "block":
-			parts = append(parts, fmt.Sprintf("cap %d", c))
-		default:
-			parts = append(parts, fmt.Sprintf("cap %d, low %d", c, t.Lows[i]))
-		}
-	}
-	return "policy " + t.Policy + ", " + strings.Join(parts, "; ")
+	return workload.ConfigText(t.Policy, t.Processes, t.Caps, t.Lows)
 }
 
 // Headline is the first line of a rendered trace: the workload, the

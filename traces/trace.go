@@ -13,7 +13,7 @@ import (
 // versions it knows and rejects others with a clear error, never a guess.
 const (
 	Format  = "sysmsg-trace"
-	Version = 1
+	Version = 2
 )
 
 // ErrTrace is wrapped by every error that Read returns for bad input.
@@ -29,11 +29,13 @@ type Trace struct {
 	Title string `json:"title"`
 	// Workload is the workload the trace was found in.
 	Workload Workload `json:"workload"`
-	// Policy is the policy's name; Caps and Lows are per process, a cap of
-	// -1 meaning unlimited.
-	Policy string `json:"policy"`
-	Caps   []int  `json:"caps"`
-	Lows   []int  `json:"lows"`
+	// Policy is the policy's name; Processes names the processes (since
+	// version 2; a version 1 trace has none), and Caps and Lows are per
+	// process, a cap of -1 meaning unlimited.
+	Policy    string   `json:"policy"`
+	Processes []string `json:"processes,omitempty"`
+	Caps      []int    `json:"caps"`
+	Lows      []int    `json:"lows"`
 	// Verdict is "violation"; Kind is "invariant", "step invariant",
 	// "deadlock", "livelock" or "non-progress cycle"; Property names the
 	// broken property.
@@ -117,8 +119,10 @@ func Read(name string, r io.Reader) (*Trace, error) {
 	switch {
 	case t.Format != Format:
 		return nil, bad("format %q, want %q", t.Format, Format)
-	case t.Version != Version:
-		return nil, bad("version %d, this reader knows version %d", t.Version, Version)
+	case t.Version < 1 || t.Version > Version:
+		return nil, bad("version %d, this reader knows versions 1 to %d", t.Version, Version)
+	case t.Version >= 2 && len(t.Processes) != len(t.Caps):
+		return nil, bad("%d processes but %d caps", len(t.Processes), len(t.Caps))
 	case len(t.Path) == 0:
 		return nil, bad("empty path")
 	case len(t.Steps) != len(t.Path)-1:

@@ -12,7 +12,7 @@ func sample() *Trace {
 	return &Trace{
 		Title:    "pipe triangle",
 		Workload: Workload{Name: "triangle", Text: "pipe a\n"},
-		Policy:   "stop", Caps: []int{2}, Lows: []int{0},
+		Policy:   "stop", Processes: []string{"app"}, Caps: []int{2}, Lows: []int{0},
 		Verdict: "violation", Kind: "deadlock", Property: "no deadlock",
 		Path: []int{0, 0, 0}, Loop: -1, NoReturn: -1,
 		Steps:   []Step{{Actor: "ra", Text: "sends read(a)", Note: "slots 1/2"}, {Actor: "rb", Text: "sends read(b)", Note: "slots 2/2"}},
@@ -47,7 +47,8 @@ func TestReadRejects(t *testing.T) {
 		{"type", strings.Replace(text, `"loop": -1`, `"loop": "x"`, 1), `field "loop"`},
 		{"unknown field", strings.Replace(text, `"loop": -1`, `"loop": -1, "colour": 1`, 1), `unknown field "colour"`},
 		{"format", strings.Replace(text, Format, "other", 1), `format "other"`},
-		{"version", strings.Replace(text, `"version": 1`, `"version": 2`, 1), "version 2, this reader knows version 1"},
+		{"version", strings.Replace(text, `"version": 2`, `"version": 3`, 1), "version 3, this reader knows versions 1 to 2"},
+		{"processes", strings.Replace(text, `"app"`, `"app", "db"`, 1), "2 processes but 1 caps"},
 		{"steps", strings.Replace(text, `"path": [
     0,
     0,
@@ -63,6 +64,33 @@ func TestReadRejects(t *testing.T) {
 		if err == nil || !errors.Is(err, ErrTrace) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err %v, want one containing %q", c.name, err, c.want)
 		}
+	}
+}
+
+// A version 1 trace, written before processes were named, still reads,
+// and renders its configuration without names.
+func TestReadsVersion1(t *testing.T) {
+	old := sample()
+	old.Processes = nil
+	var b bytes.Buffer
+	if err := Write(&b, old); err != nil {
+		t.Fatal(err)
+	}
+	v1 := strings.Replace(b.String(), `"version": 2`, `"version": 1`, 1)
+	got, err := Read("old.json", strings.NewReader(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != 1 || got.Config() != "policy stop, cap 2, low 0" {
+		t.Errorf("version %d, config %q", got.Version, got.Config())
+	}
+}
+
+func TestConfigNamesEachProcess(t *testing.T) {
+	tr := sample()
+	tr.Processes, tr.Caps, tr.Lows = []string{"app", "db"}, []int{2, -1}, []int{0, 0}
+	if got, want := tr.Config(), "policy stop; app: cap 2, low 0; db: cap unlimited"; got != want {
+		t.Errorf("config %q, want %q", got, want)
 	}
 }
 

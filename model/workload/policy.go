@@ -3,6 +3,7 @@ package workload
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Policy is what a process's scheduler does when it reaches its cap.
@@ -144,4 +145,31 @@ func Effective(w *Workload, pol Policy, capOverride, lowOverride int) ([]Setting
 		out = append(out, Setting{Cap: c, Low: l})
 	}
 	return out, nil
+}
+
+// ConfigText is how every output names a configuration, from the model's
+// headings to a stored trace's: "policy poll, cap 2, low 0". With several
+// processes each is named: "policy poll; app: cap 2, low 0; db: cap
+// unlimited". The low-water mark is left out under block, which has no
+// hysteresis, and with no cap. names may be empty (a trace stored before
+// names were); caps and lows are per process.
+func ConfigText(policy string, names []string, caps, lows []int) string {
+	parts := make([]string, len(caps))
+	for i, c := range caps {
+		switch {
+		case c == Unlimited:
+			parts[i] = "cap unlimited"
+		case policy == Block.String() || i >= len(lows):
+			parts[i] = fmt.Sprintf("cap %d", c)
+		default:
+			parts[i] = fmt.Sprintf("cap %d, low %d", c, lows[i])
+		}
+		if len(caps) > 1 && i < len(names) {
+			parts[i] = names[i] + ": " + parts[i]
+		}
+	}
+	if len(caps) > 1 {
+		return "policy " + policy + "; " + strings.Join(parts, "; ")
+	}
+	return "policy " + policy + ", " + strings.Join(parts, "; ")
 }
