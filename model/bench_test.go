@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 )
 
@@ -15,7 +16,7 @@ import (
 // 129,421 states, on one and on two workers.
 func BenchmarkCheckWebServer(b *testing.B) {
 	w := builtin(b, "webserver", workload.Params{Conns: 3, Requests: 3, Window: 1})
-	m, err := New(w, Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset})
+	m, err := New(w, Config{Policy: port.Poll, Cap: 2, Low: workload.Unset})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 )
 
@@ -16,7 +17,7 @@ import (
 func TestEncodingReencodes(t *testing.T) {
 	for _, name := range workload.BuiltinNames() {
 		for _, c := range []int{1, 2, workload.Unlimited} {
-			m, err := New(builtin(t, name, workload.Params{}), Config{Policy: workload.Poll, Cap: c, Low: workload.Unset})
+			m, err := New(builtin(t, name, workload.Params{}), Config{Policy: port.Poll, Cap: c, Low: workload.Unset})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -41,7 +42,7 @@ func TestEncodingReencodes(t *testing.T) {
 					queue = append(queue, m.Next(s, a))
 				}
 			}
-			_, r := run(t, m.w, Config{Policy: workload.Poll, Cap: c, Low: workload.Unset}, check.Options{})
+			_, r := run(t, m.w, Config{Policy: port.Poll, Cap: c, Low: workload.Unset}, check.Options{})
 			if r.Stats.States != len(seen) {
 				t.Errorf("%s cap %d: the walk saw %d states, the explorer %d", name, c, len(seen), r.Stats.States)
 			}
@@ -75,7 +76,7 @@ end
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(w, Config{Policy: workload.Poll, Low: workload.Unset})
+	m, err := New(w, Config{Policy: port.Poll, Low: workload.Unset})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,13 +5,14 @@ import (
 	"slices"
 
 	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // Config chooses the policy and, for every process, the cap and low-water
 // mark.
 type Config struct {
-	Policy workload.Policy
+	Policy port.Policy
 	// Cap overrides every process's cap when not 0; Unlimited means no cap.
 	Cap int
 	// Low overrides every process's low-water mark unless it is
@@ -27,7 +28,7 @@ type Config struct {
 // concurrent use.
 type Model struct {
 	w      *workload.Workload
-	policy workload.Policy
+	policy port.Policy
 	caps   []int // per process; Unlimited for none
 	lows   []int
 	mutant string
@@ -46,8 +47,8 @@ type Model struct {
 // New builds the model of w under cfg.
 func New(w *workload.Workload, cfg Config) (*Model, error) {
 	m := &Model{w: w, policy: cfg.Policy, mutant: cfg.mutant}
-	if cfg.Policy < workload.Block || cfg.Policy > workload.PollNoHyst {
-		return nil, fmt.Errorf("%w %d", workload.ErrPolicy, cfg.Policy)
+	if cfg.Policy < port.Block || cfg.Policy > port.PollNoHyst {
+		return nil, fmt.Errorf("%w %d", port.ErrPolicy, cfg.Policy)
 	}
 	set, err := workload.Effective(w, cfg.Policy, cfg.Cap, cfg.Low)
 	if err != nil {
@@ -103,7 +104,7 @@ func (m *Model) Cap(p int) int { return m.caps[p] }
 func (m *Model) Low(p int) int { return m.lows[p] }
 
 // Policy returns the model's policy.
-func (m *Model) Policy() workload.Policy { return m.policy }
+func (m *Model) Policy() port.Policy { return m.policy }
 
 // ActKind is the kind of an [Action].
 type ActKind uint8
@@ -195,7 +196,7 @@ func (m *Model) buildKinds() {
 	// At cap 1 under a fallback, every send reaches the cap and every reap
 	// leaves it: the plain kinds cannot fire.
 	allOne := !slices.ContainsFunc(m.caps, func(c int) bool { return c != 1 })
-	fallback := m.policy != workload.Block
+	fallback := m.policy != port.Block
 	for k := range numActKinds {
 		on := true
 		switch k {
@@ -206,7 +207,7 @@ func (m *Model) buildKinds() {
 		case PollDefer, PollRetry, PollRetryWouldBlock:
 			on = capped && m.policy.Polls() && m.async
 		case SendStop, ReapResume:
-			on = capped && m.policy == workload.Stop
+			on = capped && m.policy == port.Stop
 		case CallCancelled:
 			on = m.cancels
 		case UserStep:
@@ -342,7 +343,7 @@ func (m *Model) reaperBlocked(s State, p int) bool {
 func (m *Model) waitsForSlot(s State, t int) bool {
 	th := m.w.Threads[t]
 	pc := s.PC[t]
-	if m.policy != workload.Block || int(pc) >= len(th.Ops) || !th.Ops[pc].Kind.Syscall() || s.Cancel[t] != 0 {
+	if m.policy != port.Block || int(pc) >= len(th.Ops) || !th.Ops[pc].Kind.Syscall() || s.Cancel[t] != 0 {
 		return false
 	}
 	if !th.Ops[pc].Async && msgOf(s, t, pc) >= 0 {
@@ -440,7 +441,7 @@ func (m *Model) threadStep(s State, t int, op workload.Op) (ActKind, bool) {
 		return 0, false
 	case m.policy.Polls():
 		return SendEnterPolling, true
-	case m.policy == workload.Stop:
+	case m.policy == port.Stop:
 		return SendStop, true
 	}
 	return SendCall, true

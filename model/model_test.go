@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 	"github.com/sysmsg/sysmsg/traces"
 )
@@ -72,7 +73,7 @@ func TestBuiltinVerdicts(t *testing.T) {
 
 func TestNoDeadlockAtCap2UnderPoll(t *testing.T) {
 	for _, name := range workload.BuiltinNames() {
-		for _, p := range []workload.Policy{workload.Poll, workload.PollNoHyst} {
+		for _, p := range []port.Policy{port.Poll, port.PollNoHyst} {
 			_, r := run(t, builtin(t, name, workload.Params{}), Config{Policy: p, Cap: 2, Low: workload.Unset}, check.Options{})
 			if r.Verdict != check.OK {
 				t.Errorf("%s %s: %s", name, p, verdict(r))
@@ -90,7 +91,7 @@ func TestNoDeadlockAtCap2UnderPoll(t *testing.T) {
 // ends with its slots taken by reads on connections whose clients wait for
 // responses that the writers may not send, as the seed describes.
 func TestWebServerDeadlockIsTheSeedsStory(t *testing.T) {
-	for _, p := range []workload.Policy{workload.Block, workload.Stop} {
+	for _, p := range []port.Policy{port.Block, port.Stop} {
 		_, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 2, Low: workload.Unset}, check.Options{})
 		if r.Violation == nil || r.Violation.Kind != check.Deadlock {
 			t.Fatalf("%s: got %s, want a deadlock", p, verdict(r))
@@ -114,7 +115,7 @@ func TestWebServerDeadlockIsTheSeedsStory(t *testing.T) {
 				t.Errorf("%s: explanation lacks %q:\n%s", p, want, text)
 			}
 		}
-		wants := map[workload.Policy]string{workload.Block: "w0 wants write(c0): no free slot", workload.Stop: "w0 wants write(c0): the scheduler issues nothing"}
+		wants := map[port.Policy]string{port.Block: "w0 wants write(c0): no free slot", port.Stop: "w0 wants write(c0): the scheduler issues nothing"}
 		if !strings.Contains(text, wants[p]) {
 			t.Errorf("%s: explanation lacks %q:\n%s", p, wants[p], text)
 		}
@@ -122,7 +123,7 @@ func TestWebServerDeadlockIsTheSeedsStory(t *testing.T) {
 }
 
 func TestBlockAndStopFinishAtCap3(t *testing.T) {
-	for _, p := range []workload.Policy{workload.Block, workload.Stop} {
+	for _, p := range []port.Policy{port.Block, port.Stop} {
 		_, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 3, Low: workload.Unset}, check.Options{})
 		if r.Verdict != check.OK {
 			t.Errorf("%s at cap 3: %s", p, verdict(r))
@@ -140,13 +141,13 @@ func TestStateCounts(t *testing.T) {
 		states      int
 		transitions uint64
 	}{
-		{"triangle", Config{Policy: workload.Block, Cap: 2, Low: workload.Unset}, 11, 15},
-		{"triangle", Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset}, 69, 138},
-		{"triangle", Config{Policy: workload.Poll, Cap: workload.Unlimited, Low: workload.Unset}, 64, 134},
-		{"eventloop", Config{Policy: workload.Block, Cap: 2, Low: workload.Unset}, 4, 3},
-		{"cancel", Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset}, 42, 80},
-		{"webserver", Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset}, 1459, 4064},
-		{"webserver", Config{Policy: workload.PollNoHyst, Cap: 2, Low: workload.Unset}, 1091, 3070},
+		{"triangle", Config{Policy: port.Block, Cap: 2, Low: workload.Unset}, 11, 15},
+		{"triangle", Config{Policy: port.Poll, Cap: 2, Low: workload.Unset}, 69, 138},
+		{"triangle", Config{Policy: port.Poll, Cap: workload.Unlimited, Low: workload.Unset}, 64, 134},
+		{"eventloop", Config{Policy: port.Block, Cap: 2, Low: workload.Unset}, 4, 3},
+		{"cancel", Config{Policy: port.Poll, Cap: 2, Low: workload.Unset}, 42, 80},
+		{"webserver", Config{Policy: port.Poll, Cap: 2, Low: workload.Unset}, 1459, 4064},
+		{"webserver", Config{Policy: port.PollNoHyst, Cap: 2, Low: workload.Unset}, 1091, 3070},
 	}
 	for _, c := range cases {
 		_, r := run(t, builtin(t, c.name, workload.Params{}), c.cfg, check.Options{})
@@ -171,7 +172,7 @@ func TestSeededModelBugsCaught(t *testing.T) {
 		{"poll-submit-synchronous", "no livelock", "submitter", 1},
 	}
 	for _, c := range cases {
-		_, r := run(t, builtin(t, c.workload, workload.Params{}), Config{Policy: workload.Poll, Cap: c.cap, Low: workload.Unset, mutant: c.mutant}, check.Options{})
+		_, r := run(t, builtin(t, c.workload, workload.Params{}), Config{Policy: port.Poll, Cap: c.cap, Low: workload.Unset, mutant: c.mutant}, check.Options{})
 		if r.Violation == nil || r.Violation.Property != c.property {
 			t.Errorf("seeded bug %s: got %s, want %q violated", c.mutant, verdict(r), c.property)
 			continue
@@ -185,11 +186,11 @@ func TestSeededModelBugsCaught(t *testing.T) {
 func TestCapAddsNoDeadlock(t *testing.T) {
 	for _, name := range workload.BuiltinNames() {
 		w := builtin(t, name, workload.Params{})
-		if _, r := run(t, w, Config{Policy: workload.Block, Cap: workload.Unlimited, Low: workload.Unset}, check.Options{}); r.Verdict != check.OK {
+		if _, r := run(t, w, Config{Policy: port.Block, Cap: workload.Unlimited, Low: workload.Unset}, check.Options{}); r.Verdict != check.OK {
 			t.Fatalf("%s deadlocks with no cap: %s", name, verdict(r))
 		}
 		for c := 1; c <= 4; c++ {
-			if _, r := run(t, w, Config{Policy: workload.Poll, Cap: c, Low: workload.Unset}, check.Options{}); r.Verdict != check.OK {
+			if _, r := run(t, w, Config{Policy: port.Poll, Cap: c, Low: workload.Unset}, check.Options{}); r.Verdict != check.OK {
 				t.Errorf("%s poll cap %d: %s", name, c, verdict(r))
 			}
 		}
@@ -200,7 +201,7 @@ func TestSameTraceOnAnyNumberOfWorkers(t *testing.T) {
 	w := builtin(t, "webserver", workload.Params{Conns: 2, Requests: 3, Window: 2})
 	var first []int
 	for _, n := range []int{1, 2, 5} {
-		_, r := run(t, w, Config{Policy: workload.Stop, Cap: 2, Low: workload.Unset}, check.Options{Workers: n})
+		_, r := run(t, w, Config{Policy: port.Stop, Cap: 2, Low: workload.Unset}, check.Options{Workers: n})
 		if r.Violation == nil {
 			t.Fatalf("%d workers: no violation", n)
 		}
@@ -223,15 +224,15 @@ func normalize(s State) State {
 func TestBadConfig(t *testing.T) {
 	w := builtin(t, "triangle", workload.Params{})
 	for _, cfg := range []Config{
-		{Policy: workload.Poll, Cap: 2, Low: 2},
-		{Policy: workload.Poll, Cap: 300, Low: workload.Unset},
-		{Policy: workload.Policy(9), Cap: 2, Low: workload.Unset},
+		{Policy: port.Poll, Cap: 2, Low: 2},
+		{Policy: port.Poll, Cap: 300, Low: workload.Unset},
+		{Policy: port.Policy(9), Cap: 2, Low: workload.Unset},
 	} {
 		if _, err := New(w, cfg); err == nil {
 			t.Errorf("%+v: no error", cfg)
 		}
 	}
-	if _, err := workload.ParsePolicy("spin"); err == nil {
+	if _, err := port.ParsePolicy("spin"); err == nil {
 		t.Error("ParsePolicy(spin): no error")
 	}
 }
@@ -240,7 +241,7 @@ func TestBadConfig(t *testing.T) {
 // it back, rebuilds the model from the trace alone, and replays the path:
 // the steps must come out the same.
 func TestStoredTraceReplays(t *testing.T) {
-	for _, p := range []workload.Policy{workload.Block, workload.Stop} {
+	for _, p := range []port.Policy{port.Block, port.Stop} {
 		src, _ := workload.Builtin("webserver", workload.Params{})
 		m, r := run(t, builtin(t, "webserver", workload.Params{}), Config{Policy: p, Cap: 2, Low: workload.Unset}, check.Options{})
 		var b bytes.Buffer
@@ -255,7 +256,7 @@ func TestStoredTraceReplays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pol, _ := workload.ParsePolicy(tr.Policy)
+		pol, _ := port.ParsePolicy(tr.Policy)
 		m2, err := New(w, Config{Policy: pol, Cap: tr.Caps[0], Low: tr.Lows[0]})
 		if err != nil {
 			t.Fatal(err)
@@ -292,7 +293,7 @@ func FuzzModel(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, p := range workload.Policies() {
+		for _, p := range port.Policies() {
 			m, err := New(w, Config{Policy: p, Cap: int(c%4) + 1, Low: workload.Unset})
 			if err != nil {
 				return // a low-water mark in the file at or above this cap
@@ -305,7 +306,7 @@ func FuzzModel(f *testing.F) {
 				t.Fatalf("%s: %s violated:\n%s", p, r.Violation.Property, src)
 			}
 		}
-		m, err := New(w, Config{Policy: workload.Poll, Cap: workload.Unlimited, Low: workload.Unset})
+		m, err := New(w, Config{Policy: port.Poll, Cap: workload.Unlimited, Low: workload.Unset})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -317,7 +318,7 @@ func FuzzModel(f *testing.F) {
 			return // not verified uncapped (or too big to tell): no claim
 		}
 		for c := 1; c <= 3; c++ {
-			m, err := New(w, Config{Policy: workload.Poll, Cap: c, Low: workload.Unset})
+			m, err := New(w, Config{Policy: port.Poll, Cap: c, Low: workload.Unset})
 			if err != nil {
 				continue // the file's low does not fit this cap
 			}
@@ -358,7 +359,7 @@ end
 		t.Fatal(err)
 	}
 	for _, c := range []int{1, 2, workload.Unlimited} {
-		m, r := run(t, w, Config{Policy: workload.Poll, Cap: c, Low: workload.Unset}, check.Options{})
+		m, r := run(t, w, Config{Policy: port.Poll, Cap: c, Low: workload.Unset}, check.Options{})
 		if r.Verdict != check.OK {
 			t.Errorf("cap %d: %s", c, verdict(r))
 		}
@@ -395,7 +396,7 @@ func TestEveryKeptCallIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []int{1, 2, 3, workload.Unlimited} {
-		m, r := run(t, w, Config{Policy: workload.Poll, Cap: c, Low: workload.Unset}, check.Options{})
+		m, r := run(t, w, Config{Policy: port.Poll, Cap: c, Low: workload.Unset}, check.Options{})
 		if r.Verdict != check.OK {
 			t.Errorf("poll cap %d: %s: %s", c, verdict(r), strings.Join(r.Violation.Explain, "; "))
 		}
@@ -413,7 +414,7 @@ func TestExplainSaysWhatIsTrue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(w, Config{Policy: workload.Poll, Cap: 1, Low: workload.Unset})
+	m, err := New(w, Config{Policy: port.Poll, Cap: 1, Low: workload.Unset})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 )
 
@@ -133,7 +134,7 @@ func (m *Model) Properties() []check.Property[State, Action] {
 		switch {
 		case m.policy.Polls():
 			mode, name = modePolling, GuardPolling
-		case m.policy == workload.Stop:
+		case m.policy == port.Stop:
 			mode, name = modeStopped, GuardStopped
 		}
 		if mode != 0 {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 )
 
@@ -22,7 +23,7 @@ func summarize(t *testing.T, name string, cfg Config, opt check.Options) Summary
 var allChecked = []string{PropCap, PropNoSendPoll, PropSlotReap, PropHysteresis, PropReapOnce, "no deadlock", "no livelock", "fair progress"}
 
 func TestSummaryOfADeadlock(t *testing.T) {
-	got := summarize(t, "triangle", Config{Policy: workload.Block, Cap: 2, Low: workload.Unset}, check.Options{})
+	got := summarize(t, "triangle", Config{Policy: port.Block, Cap: 2, Low: workload.Unset}, check.Options{})
 	want := Summary{
 		Verdict: check.Violated, Outcome: "deadlock", Property: "no deadlock", Kind: "deadlock",
 		Guards: []Guard{{Name: GuardCap, Status: GuardReached, Steps: 2}},
@@ -36,7 +37,7 @@ func TestSummaryOfADeadlock(t *testing.T) {
 // A violation found by the search stops it: a guard not reached by then is
 // not seen so far, never "never", and nothing is listed as never fired.
 func TestSummaryOfADeadlockUnderStop(t *testing.T) {
-	got := summarize(t, "triangle", Config{Policy: workload.Stop, Cap: 2, Low: workload.Unset}, check.Options{})
+	got := summarize(t, "triangle", Config{Policy: port.Stop, Cap: 2, Low: workload.Unset}, check.Options{})
 	want := Summary{
 		Verdict: check.Violated, Outcome: "deadlock", Property: "no deadlock", Kind: "deadlock",
 		Guards: []Guard{
@@ -52,7 +53,7 @@ func TestSummaryOfADeadlockUnderStop(t *testing.T) {
 }
 
 func TestSummaryOfTheWebServerUnderPoll(t *testing.T) {
-	got := summarize(t, "webserver", Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset}, check.Options{})
+	got := summarize(t, "webserver", Config{Policy: port.Poll, Cap: 2, Low: workload.Unset}, check.Options{})
 	want := Summary{
 		Verdict: check.OK, Outcome: "ok", Checked: allChecked,
 		Guards: []Guard{
@@ -68,7 +69,7 @@ func TestSummaryOfTheWebServerUnderPoll(t *testing.T) {
 }
 
 func TestSummaryListsNeverFiredKindsOfACompleteSearch(t *testing.T) {
-	got := summarize(t, "eventloop", Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset}, check.Options{})
+	got := summarize(t, "eventloop", Config{Policy: port.Poll, Cap: 2, Low: workload.Unset}, check.Options{})
 	want := Summary{
 		Verdict: check.OK, Outcome: "ok", Checked: allChecked,
 		Guards: []Guard{
@@ -88,7 +89,7 @@ func TestSummaryListsNeverFiredKindsOfACompleteSearch(t *testing.T) {
 // guard as never reached and no kind as never fired, although four kinds
 // (and the guard's) have fired on no transition so far.
 func TestSummaryOfAnIncompleteSearchHasNoNeverFired(t *testing.T) {
-	got := summarize(t, "eventloop", Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset}, check.Options{MaxStates: 10})
+	got := summarize(t, "eventloop", Config{Policy: port.Poll, Cap: 2, Low: workload.Unset}, check.Options{MaxStates: 10})
 	want := Summary{
 		Verdict: check.Incomplete, Outcome: "incomplete", Reason: "state bound of 10 reached",
 		Guards: []Guard{
@@ -106,7 +107,7 @@ func TestSummaryOfAnIncompleteSearchHasNoNeverFired(t *testing.T) {
 // At cap 4 the triangle never reaches its cap: the verdict holds, but every
 // guard says it may hold only because nothing interesting happened.
 func TestSummaryOfAVacuousVerdict(t *testing.T) {
-	got := summarize(t, "triangle", Config{Policy: workload.Stop, Cap: 4, Low: workload.Unset}, check.Options{})
+	got := summarize(t, "triangle", Config{Policy: port.Stop, Cap: 4, Low: workload.Unset}, check.Options{})
 	want := Summary{
 		Verdict: check.OK, Outcome: "ok", Checked: allChecked,
 		Guards: []Guard{
@@ -126,7 +127,7 @@ func TestSummaryOfAVacuousVerdict(t *testing.T) {
 // violation, a non-progress cycle among them, is "violation" with its
 // property and kind, as an expectations table writes it.
 func TestSummaryOutcomeWords(t *testing.T) {
-	m, err := New(builtin(t, "triangle", workload.Params{}), Config{Policy: workload.Poll, Cap: 2, Low: workload.Unset})
+	m, err := New(builtin(t, "triangle", workload.Params{}), Config{Policy: port.Poll, Cap: 2, Low: workload.Unset})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sysmsg/sysmsg/check"
 	"github.com/sysmsg/sysmsg/model"
+	spec "github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 	"github.com/sysmsg/sysmsg/traces"
 )
@@ -105,7 +106,7 @@ type configFlags struct {
 }
 
 func (c *configFlags) register(fs *cmdline, maxCap int, capDefault string) {
-	c.policy = policyValue(workload.Poll)
+	c.policy = policyValue(spec.Poll)
 	c.cap.max = maxCap
 	fs.Var(&c.policy, "policy", "what the scheduler does at the cap: block, stop, poll or\npoll-nohyst")
 	fs.Var(&c.cap, "cap", capUsage(maxCap, capDefault))
@@ -248,7 +249,7 @@ interrupt: Ctrl-C or SIGTERM), with the figures so far.
 	if err != nil {
 		return c.fail(err)
 	}
-	m, err := model.New(w, model.Config{Policy: workload.Policy(cf.policy), Cap: cf.cap.n, Low: cf.low})
+	m, err := model.New(w, model.Config{Policy: spec.Policy(cf.policy), Cap: cf.cap.n, Low: cf.low})
 	if err != nil {
 		return c.fail(err)
 	}

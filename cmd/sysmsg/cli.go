@@ -15,6 +15,7 @@ import (
 	"github.com/sysmsg/sysmsg/impl/httpd"
 	"github.com/sysmsg/sysmsg/impl/port"
 	"github.com/sysmsg/sysmsg/impl/run"
+	spec "github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 	"github.com/sysmsg/sysmsg/traces"
 )
@@ -187,7 +188,7 @@ func quoteArg(s string) string {
 // sentinels are the errors, wrapped by what the packages return, whose
 // text is a package's prefix and not the user's business: userText drops
 // it where it opens a clause.
-var sentinels = []error{workload.ErrWorkload, workload.ErrUnknownBuiltin, workload.ErrPolicy, workload.ErrSetting,
+var sentinels = []error{workload.ErrWorkload, workload.ErrUnknownBuiltin, spec.ErrPolicy, workload.ErrSetting,
 	run.ErrRun, port.ErrConfig, traces.ErrTrace, httpd.ErrListen}
 
 // pkgPrefix is a package's name where it opens a clause of an error, as
@@ -326,11 +327,11 @@ func capUsage(max int, def string) string {
 }
 
 // policyValue is a --policy flag.
-type policyValue workload.Policy
+type policyValue spec.Policy
 
-func (p *policyValue) String() string { return workload.Policy(*p).String() }
+func (p *policyValue) String() string { return spec.Policy(*p).String() }
 func (p *policyValue) Set(s string) error {
-	v, err := workload.ParsePolicy(s)
+	v, err := spec.ParsePolicy(s)
 	*p = policyValue(v)
 	return err
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/sysmsg/sysmsg/impl/kernel/sim"
 	"github.com/sysmsg/sysmsg/impl/run"
-	"github.com/sysmsg/sysmsg/model/workload"
+	spec "github.com/sysmsg/sysmsg/model/port"
 )
 
 func init() {
@@ -67,7 +67,7 @@ SIGTERM end a run at once.
 	if err := wf.checkSizes([]string{wf.name}); err != nil {
 		return c.fail(err)
 	}
-	pol := workload.Policy(cf.policy)
+	pol := spec.Policy(cf.policy)
 	w, _, err := wf.load()
 	if err != nil {
 		return c.fail(err)

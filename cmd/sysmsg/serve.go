@@ -13,7 +13,7 @@ import (
 	"github.com/sysmsg/sysmsg/impl/httpd"
 	"github.com/sysmsg/sysmsg/impl/port"
 	"github.com/sysmsg/sysmsg/impl/sched"
-	"github.com/sysmsg/sysmsg/model/workload"
+	spec "github.com/sysmsg/sysmsg/model/port"
 )
 
 func init() {
@@ -44,7 +44,7 @@ dump) or it failed; 2 bad usage, or an address it cannot listen on.
 	if cf.cap.n == 0 {
 		cf.cap.n = 2 // the seed's test setting
 	}
-	capacity, pol := cf.cap.n, workload.Policy(cf.policy)
+	capacity, pol := cf.cap.n, spec.Policy(cf.policy)
 	ap, err := netip.ParseAddrPort(*addr)
 	if err != nil {
 		return c.failf("--addr %s: want ADDRESS:PORT, such as 127.0.0.1:8080", quoteArg(*addr))
@@ -118,6 +118,6 @@ func capName(c int) string {
 // lowOf is the low-water mark the server's port uses, by the rule the
 // port follows; httpd.New has already refused one that does not fit.
 func lowOf(c, low int, pol port.Policy) int {
-	l, _ := workload.LowFor(pol, c, low)
+	l, _ := spec.LowFor(pol, c, low)
 	return l
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sysmsg/sysmsg/check"
 	"github.com/sysmsg/sysmsg/model"
+	spec "github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 	"github.com/sysmsg/sysmsg/traces"
 )
@@ -39,7 +40,7 @@ type cell struct {
 	Trace   *traces.Trace `json:"-"`
 }
 
-func newCell(name, capText string, p workload.Policy, sum model.Summary) cell {
+func newCell(name, capText string, p spec.Policy, sum model.Summary) cell {
 	x := cell{Workload: name, Cap: capText, Policy: p.String(), Verdict: sum.Outcome, Property: sum.Property,
 		Reason: sum.Reason, States: sum.Stats.States, Seconds: sum.Stats.Seconds}
 	for _, g := range sum.Guards {
@@ -98,9 +99,9 @@ SIGTERM, which ends the whole sweep).
 	if *show != "all" && *show != "none" && !slices.ContainsFunc(caps, func(cv capValue) bool { return cv.String() == *show }) {
 		return c.failf("--show %s: want one of --caps (%s), all or none", quoteArg(*show), *capsFlag)
 	}
-	var pols []workload.Policy
+	var pols []spec.Policy
 	for _, s := range strings.Split(*policies, ",") {
-		p, err := workload.ParsePolicy(strings.TrimSpace(s))
+		p, err := spec.ParsePolicy(strings.TrimSpace(s))
 		if err != nil {
 			return c.failf("--policies %s: %v", quoteArg(*policies), err)
 		}

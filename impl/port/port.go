@@ -6,6 +6,7 @@ import (
 	"sync"
 	"syscall"
 
+	spec "github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 )
 
@@ -21,14 +22,14 @@ const Unset = workload.Unset
 
 // Policy is what a process does when its in-flight messages reach the cap:
 // the one set of policies the model checks and the implementation runs.
-type Policy = workload.Policy
+type Policy = spec.Policy
 
-// The policies, as in [workload.Policy].
+// The policies, as in [spec.Policy].
 const (
-	Block      = workload.Block
-	Stop       = workload.Stop
-	Poll       = workload.Poll
-	PollNoHyst = workload.PollNoHyst
+	Block      = spec.Block
+	Stop       = spec.Stop
+	Poll       = spec.Poll
+	PollNoHyst = spec.PollNoHyst
 )
 
 // Mode is the state of a port's send side.
@@ -165,7 +166,7 @@ type Config struct {
 	Cap int
 	// Low is the hysteresis low-water mark, 0 ≤ Low < Cap, or Unset for
 	// the default ⌊(Cap−1)/2⌋. Under PollNoHyst it is Cap−1 whatever is
-	// set. workload.LowFor is the rule; the zero value is a mark of 0.
+	// set. spec.LowFor is the rule; the zero value is a mark of 0.
 	Low    int
 	Policy Policy
 	// Upcall, if set, is called by Reap (after the port's lock is released)
@@ -233,7 +234,7 @@ func New(c Config) (*Port, error) {
 	if c.Policy < Block || c.Policy > PollNoHyst {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, c.Policy)
 	}
-	low, err := workload.LowFor(c.Policy, c.Cap, c.Low)
+	low, err := spec.LowFor(c.Policy, c.Cap, c.Low)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sysmsg/sysmsg/impl/kernel/sim"
 	"github.com/sysmsg/sysmsg/impl/run"
+	spec "github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 )
 
@@ -57,7 +58,7 @@ func TestStuckExactlyWhereTheModelDeadlocks(t *testing.T) {
 				t.Errorf("%s: the model deadlocks, but no schedule of %d got the implementation stuck", e.Key(), schedules+1)
 				break
 			}
-			held := map[workload.Policy]string{workload.Block: "waiting for a slot", workload.Stop: "stopped in"}[e.Policy]
+			held := map[spec.Policy]string{spec.Block: "waiting for a slot", spec.Stop: "stopped in"}[e.Policy]
 			if !strings.Contains(first.Dump, "slot 1 ") || !strings.Contains(first.Dump, held) || !strings.Contains(first.Reason, "deadlock") {
 				t.Errorf("%s: the dump does not show a slot and a thread %s:\n%s", e.Key(), held, first.Dump)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sysmsg/sysmsg/impl/run"
 	"github.com/sysmsg/sysmsg/model"
+	spec "github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 )
 
@@ -33,7 +34,7 @@ end
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, pol := range workload.Policies() {
+	for _, pol := range spec.Policies() {
 		for _, c := range []int{0, 1, 2, 3, 4, 5, workload.Unlimited} {
 			for _, low := range []int{workload.Unset, -2, 0, 1, 2, 3, 4} {
 				name := fmt.Sprintf("%s --cap %d --low %d", pol, c, low)

@@ -11,6 +11,7 @@ import (
 	"github.com/sysmsg/sysmsg/impl/kernel/sim"
 	"github.com/sysmsg/sysmsg/impl/port"
 	"github.com/sysmsg/sysmsg/impl/run"
+	spec "github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 )
 
@@ -57,7 +58,7 @@ func TestSafetyOnEveryRun(t *testing.T) {
 	for _, name := range workload.BuiltinNames() {
 		w := load(t, name, workload.Params{})
 		for _, c := range testCaps {
-			for _, pol := range workload.Policies() {
+			for _, pol := range spec.Policies() {
 				for seed := range seeds() {
 					simRun(t, w, run.Options{Cap: c, Low: workload.Unset, Policy: pol, Seed: uint64(seed)})
 				}
@@ -76,7 +77,7 @@ func TestNoDeadlockUnderPoll(t *testing.T) {
 		for _, c := range testCaps {
 			pols := []port.Policy{port.Poll, port.PollNoHyst}
 			if c == workload.Unlimited {
-				pols = workload.Policies()
+				pols = spec.Policies()
 			}
 			for _, pol := range pols {
 				for seed := range seeds() {
@@ -95,7 +96,7 @@ func TestNoDeadlockUnderPoll(t *testing.T) {
 // TestSameSeedSameRun: a simulated run is a function of its seed.
 func TestSameSeedSameRun(t *testing.T) {
 	w := load(t, "webserver", workload.Params{Conns: 3, Requests: 3, Window: 2})
-	for _, pol := range workload.Policies() {
+	for _, pol := range spec.Policies() {
 		for seed := range uint64(5) {
 			a := simRun(t, w, run.Options{Cap: 2, Low: workload.Unset, Policy: pol, Seed: seed})
 			b := simRun(t, w, run.Options{Cap: 2, Low: workload.Unset, Policy: pol, Seed: seed})
@@ -138,7 +139,7 @@ func TestOutcomes(t *testing.T) {
 	var b strings.Builder
 	for _, name := range workload.BuiltinNames() {
 		w := load(t, name, workload.Params{})
-		for _, pol := range workload.Policies() {
+		for _, pol := range spec.Policies() {
 			fmt.Fprintf(&b, "%-10s %-12s", name, pol)
 			for _, c := range testCaps {
 				stuck := 0

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/sysmsg/sysmsg/model/port"
 )
 
 // Expectation is one line of a table of expected verdicts: a built-in
@@ -18,7 +20,7 @@ type Expectation struct {
 	// Cap is a cap from 1 up, or Unlimited; CapText is as written.
 	Cap     int
 	CapText string
-	Policy  Policy
+	Policy  port.Policy
 	// Verdict is ok, deadlock, livelock, violation or incomplete.
 	Verdict string
 }
@@ -53,7 +55,7 @@ func ReadExpectations(name string, r io.Reader) ([]Expectation, error) {
 			}
 			e.Cap = c
 		}
-		p, err := ParsePolicy(f[2])
+		p, err := port.ParsePolicy(f[2])
 		if err != nil {
 			return nil, bad("%v", err)
 		}

@@ -4,45 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/sysmsg/sysmsg/model/port"
 )
-
-// Policy is what a process's scheduler does when it reaches its cap.
-type Policy int
-
-const (
-	// Block: a thread whose next step is a system call waits for a free slot.
-	Block Policy = iota
-	// Stop: the scheduler issues no system call until an upcall says
-	// in-flight is at most the low-water mark.
-	Stop
-	// Poll: the seed's design, a polling fallback with hysteresis.
-	Poll
-	// PollNoHyst: the polling fallback with the low-water mark at C-1.
-	PollNoHyst
-)
-
-var policyNames = [...]string{Block: "block", Stop: "stop", Poll: "poll", PollNoHyst: "poll-nohyst"}
-
-func (p Policy) String() string { return policyNames[p] }
-
-// Policies lists every policy, in the order tables show them.
-func Policies() []Policy { return []Policy{Block, Stop, Poll, PollNoHyst} }
-
-// ErrPolicy is returned by ParsePolicy for an unknown name.
-var ErrPolicy = errors.New("workload: unknown policy")
-
-// ParsePolicy returns the policy with the given name.
-func ParsePolicy(name string) (Policy, error) {
-	for i, n := range policyNames {
-		if n == name {
-			return Policy(i), nil
-		}
-	}
-	return 0, fmt.Errorf("%w %q (want block, stop, poll or poll-nohyst)", ErrPolicy, name)
-}
-
-// Polls reports whether the policy falls back to polling.
-func (p Policy) Polls() bool { return p == Poll || p == PollNoHyst }
 
 // ErrSetting is wrapped by every [*SettingError]: a cap or low-water mark
 // that no process can use.
@@ -88,28 +52,6 @@ func capWord(c int) string {
 	return fmt.Sprint(c)
 }
 
-// LowFor is the one rule for the low-water mark: it returns the mark that
-// a process with cap c uses under pol when low is asked for, or [Unset] for
-// the default. The default is ⌊(c−1)/2⌋, so that leaving polling waits for
-// about half the slots. Under PollNoHyst the mark is c−1 whatever is asked
-// (that is the policy), and with no cap it is 0 and never used. Otherwise
-// an asked low must satisfy 0 ≤ low < c. The error is a [*SettingError].
-func LowFor(pol Policy, c, low int) (int, error) {
-	switch {
-	case c == Unlimited:
-		return 0, nil
-	case c < 1:
-		return 0, &SettingError{Cap: c, Low: low}
-	case pol == PollNoHyst:
-		return c - 1, nil
-	case low == Unset:
-		return (c - 1) / 2, nil
-	case low < 0 || low >= c:
-		return 0, &SettingError{Cap: c, Low: low}
-	}
-	return low, nil
-}
-
 // Setting is a process's effective cap ([Unlimited] for none) and
 // low-water mark.
 type Setting struct{ Cap, Low int }
@@ -118,11 +60,11 @@ type Setting struct{ Cap, Low int }
 // check or a run of w under pol uses: the one place that reads a file's
 // settings together with the command line's. capOverride, unless 0,
 // replaces every process's cap; lowOverride, unless [Unset], every
-// process's low. Each process's low then follows [LowFor]. A low the file
+// process's low. Each process's low then follows [port.LowFor]. A low the file
 // sets for its own cap that does not fit the overriding cap is refused,
 // naming the line, rather than quietly replaced by the default: the user
 // asked for that mark. The error is a [*SettingError].
-func Effective(w *Workload, pol Policy, capOverride, lowOverride int) ([]Setting, error) {
+func Effective(w *Workload, pol port.Policy, capOverride, lowOverride int) ([]Setting, error) {
 	out := make([]Setting, 0, len(w.Processes))
 	for _, p := range w.Processes {
 		c, low := p.Cap, p.Low
@@ -133,9 +75,9 @@ func Effective(w *Workload, pol Policy, capOverride, lowOverride int) ([]Setting
 		if lowOverride != Unset {
 			low = lowOverride
 		}
-		l, err := LowFor(pol, c, low)
+		l, err := port.LowFor(pol, c, low)
 		if err != nil {
-			e := err.(*SettingError)
+			e := &SettingError{Cap: c, Low: low}
 			e.Process = p.Name
 			if fromFile && c >= 1 {
 				e.File, e.Pos, e.FileCap = w.File, p.LowPos, p.Cap
@@ -159,7 +101,7 @@ func ConfigText(policy string, names []string, caps, lows []int) string {
 		switch {
 		case c == Unlimited:
 			parts[i] = "cap unlimited"
-		case policy == Block.String() || i >= len(lows):
+		case policy == port.Block.String() || i >= len(lows):
 			parts[i] = fmt.Sprintf("cap %d", c)
 		default:
 			parts[i] = fmt.Sprintf("cap %d, low %d", c, lows[i])

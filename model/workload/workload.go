@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sysmsg/sysmsg/model/port"
 )
 
 // ErrWorkload is wrapped by every error that Parse returns.
@@ -15,21 +17,21 @@ var ErrWorkload = errors.New("workload: bad input")
 // Limits on a workload, so that a file cannot ask the model for more than it
 // can encode.
 const (
-	MaxThreads  = 64    // user threads in all processes together
-	MaxPeers    = 64    // peers
-	MaxObjects  = 128   // pipes, conns and queues together
-	MaxOps      = 10000 // operations of one thread or peer, loops unrolled
-	MaxRepeat   = 10000 // count of one repeat
-	MaxCapacity = 255   // items an object holds; also the largest cap
-	MaxDepth    = 64    // blocks open at once: a process, a thread and its repeats
-	Unlimited   = -1    // a process cap that is never reached
+	MaxThreads  = 64             // user threads in all processes together
+	MaxPeers    = 64             // peers
+	MaxObjects  = 128            // pipes, conns and queues together
+	MaxOps      = 10000          // operations of one thread or peer, loops unrolled
+	MaxRepeat   = 10000          // count of one repeat
+	MaxCapacity = 255            // items an object holds; also the largest cap
+	MaxDepth    = 64             // blocks open at once: a process, a thread and its repeats
+	Unlimited   = port.Unlimited // a process cap that is never reached
 )
 
 // Unset marks a number that was not given: a process's low-water mark the
 // file leaves out, or a --low flag left at its default. It is the one
 // convention for "not set" in the workload, the model and the
 // implementation; [Effective] turns it into the default.
-const Unset = -1
+const Unset = port.Unset
 
 // ObjectKind is the kind of a [Object].
 type ObjectKind int

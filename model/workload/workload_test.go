@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sysmsg/sysmsg/model/port"
 )
 
 func TestParseErrorsNameLineAndColumn(t *testing.T) {
@@ -394,7 +396,7 @@ func TestReadExpectations(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{"webserver 2 block\n", "v:1: want WORKLOAD CAP POLICY VERDICT, got 3 fields"},
 		{"webserver two block ok\n", `v:1: cap "two": want 1..255 or unlimited`},
-		{"webserver 2 spin ok\n", `v:1: workload: unknown policy "spin"`},
+		{"webserver 2 spin ok\n", `v:1: port: unknown policy "spin"`},
 		{"webserver 2 block fine\n", `v:1: unknown verdict "fine"`},
 		{"webserver 2 block ok\n\nwebserver 2 block ok\n", "v:3: webserver 2 block is listed at line 1 already"},
 		{"# nothing\n", "v: no expectations"},
@@ -413,18 +415,18 @@ func TestEffectiveSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct {
-		pol      Policy
+		pol      port.Policy
 		cap, low int
 		want     string
 	}{
-		{Poll, 0, Unset, "[{4 3} {5 2}]"},
-		{Poll, 3, Unset, "f.wl:2:21: process p: low 3 (want 0 ≤ low < cap 3): the file's low was for its cap 4, and cap 3 is given in its place"},
-		{Poll, 3, 1, "[{3 1} {3 1}]"},
-		{Poll, 0, 4, "process p: low 4 (want 0 ≤ low < cap 4)"},
-		{Poll, 2, -2, "process p: low -2 (want 0 ≤ low < cap 2)"},
-		{PollNoHyst, 2, Unset, "[{2 1} {2 1}]"},
-		{Block, Unlimited, Unset, "[{-1 0} {-1 0}]"},
-		{Block, -3, Unset, "process p: cap -3 (want ≥ 1 or unlimited)"},
+		{port.Poll, 0, Unset, "[{4 3} {5 2}]"},
+		{port.Poll, 3, Unset, "f.wl:2:21: process p: low 3 (want 0 ≤ low < cap 3): the file's low was for its cap 4, and cap 3 is given in its place"},
+		{port.Poll, 3, 1, "[{3 1} {3 1}]"},
+		{port.Poll, 0, 4, "process p: low 4 (want 0 ≤ low < cap 4)"},
+		{port.Poll, 2, -2, "process p: low -2 (want 0 ≤ low < cap 2)"},
+		{port.PollNoHyst, 2, Unset, "[{2 1} {2 1}]"},
+		{port.Block, Unlimited, Unset, "[{-1 0} {-1 0}]"},
+		{port.Block, -3, Unset, "process p: cap -3 (want ≥ 1 or unlimited)"},
 	}
 	for _, c := range cases {
 		set, err := Effective(w, c.pol, c.cap, c.low)
