@@ -419,11 +419,13 @@ func (m *Model) threadStep(s State, t int, op workload.Op) (ActKind, bool) {
 	if s.Cancel[t] != 0 {
 		return CallCancelled, true
 	}
-	mode := s.Mode[p]
-	switch {
-	case mode&modeStopped != 0:
+	// The port's rules are the spec's: what a system call does in this
+	// mode with this many slots taken.
+	_, out := m.portConfig(p).Send(m.portState(s, p))
+	switch out {
+	case port.RefusedStopped, port.MustWait:
 		return 0, false
-	case mode&modePolling != 0:
+	case port.RefusedPolling:
 		switch {
 		case m.canProceed(s, op):
 			return PollCall, true
@@ -431,35 +433,44 @@ func (m *Model) threadStep(s State, t int, op workload.Op) (ActKind, bool) {
 			return PollDefer, true
 		}
 		return PollWouldBlock, true
-	}
-	c := m.caps[p]
-	n := m.InFlight(s, p)
-	switch {
-	case c == workload.Unlimited || n+1 < c:
-		return SendCall, true
-	case n >= c: // only under block: no free slot
-		return 0, false
-	case m.policy.Polls():
+	case port.SentEnteredPolling:
 		return SendEnterPolling, true
-	case m.policy == port.Stop:
+	case port.SentStopped:
 		return SendStop, true
 	}
 	return SendCall, true
 }
 
+// portConfig is process p's port in the spec's terms.
+func (m *Model) portConfig(p int) port.Config {
+	return port.Config{Cap: m.caps[p], Low: m.lows[p], Policy: m.policy}
+}
+
+// portState is process p's port in s, in the spec's terms: the slots its
+// messages hold and its mode. The spec's reply count is not needed to
+// decide a send, and a reap is decided with its own reply counted.
+func (m *Model) portState(s State, p int) port.State {
+	ps := port.State{InFlight: m.InFlight(s, p)}
+	switch {
+	case s.Mode[p]&modeStopped != 0:
+		ps.Mode = port.Stopped
+	case s.Mode[p]&modePolling != 0:
+		ps.Mode = port.Polling
+	}
+	return ps
+}
+
 func (m *Model) reapKind(s State, p int) ActKind {
-	mode := s.Mode[p]
-	if mode == 0 {
-		return ReapReply
-	}
-	low := m.lows[p]
+	c := m.portConfig(p)
 	if m.mutant == "leave-at-low-plus-one" {
-		low++
+		c.Low++
 	}
-	if m.InFlight(s, p)-1 > low {
+	ps := m.portState(s, p)
+	ps.Replies = 1 // the reply this reap takes
+	if _, out, _ := c.Reap(ps); out != port.ReapedLeft {
 		return ReapReply
 	}
-	if mode&modePolling != 0 {
+	if ps.Mode == port.Polling {
 		return ReapLeavePolling
 	}
 	return ReapResume
