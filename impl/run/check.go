@@ -5,22 +5,30 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/sysmsg/sysmsg/impl/port"
 	"github.com/sysmsg/sysmsg/impl/sched"
+	spec "github.com/sysmsg/sysmsg/model/port"
 )
 
 // Check verifies the safety properties of DESIGN.md that one execution can
 // show, on its event log (Options.Record), and returns each violation
-// found. It recomputes everything from the events rather than trusting the
-// port's counters:
+// found. It does not restate the port's rules: it replays the log through
+// the one sequential spec of the port (model/port), one spec state per
+// process, configured as Result.Procs says:
 //
-//   - in flight ≤ cap, counting sends minus reaps, and the port agrees;
-//   - each message completes once and is reaped once, after its
-//     completion, as the thread that sent it, and a thread is given only
-//     results of messages it sent;
-//   - no message is sent in polling or stopped mode;
-//   - the mode changes only at the send that makes in-flight equal the cap
-//     and at the first reap that brings it to low or below.
+//   - a send (EvSend) is the spec's Send, which must say the message went;
+//     EvEnter follows it exactly when the spec's outcome enters polling or
+//     stopped mode;
+//   - a completion (EvComplete) is the spec's Complete; a reap (EvReap) its
+//     Reap, followed by EvLeave exactly when the spec's reap leaves;
+//   - a polling attempt (EvAttempt, EvWouldBlock, EvKeep) is the spec's
+//     Attempt, an error outside polling mode;
+//   - after every event the port's logged in-flight count and mode equal
+//     the spec's, and the spec's invariants hold (Config.Check).
+//
+// What the spec does not track, because it counts slots and not messages,
+// is checked here per message: each completes once and is reaped once,
+// after its completion, as the thread that sent it, and a thread is given
+// only results of messages it sent, once, after the reap.
 func Check(r *Result) []string {
 	type msg struct {
 		thread           int32
@@ -28,10 +36,15 @@ func Check(r *Result) []string {
 		delivers         int
 	}
 	type proc struct {
-		inflight int
-		mode     port.Mode
-		msgs     map[uint64]*msg
+		cfg  spec.Config
+		st   spec.State
+		msgs map[uint64]*msg
+		// want is the event that must come next for this process (an
+		// EvEnter after a send that entered, an EvLeave after a reap that
+		// left), or 0xff.
+		want sched.EventKind
 	}
+	const none = sched.EventKind(0xff)
 	var errs []string
 	fail := func(i int, e sched.Event, format string, args ...any) {
 		if len(errs) < 20 {
@@ -39,38 +52,47 @@ func Check(r *Result) []string {
 		}
 	}
 	procs := make([]proc, len(r.Procs))
-	for i := range procs {
-		procs[i].msgs = map[uint64]*msg{}
+	for i, p := range r.Procs {
+		procs[i] = proc{cfg: spec.Config{Cap: p.Cap, Low: p.Low, Policy: p.Policy}, msgs: map[uint64]*msg{}, want: none}
 	}
 	for i, e := range r.Log {
 		if e.Proc < 0 || e.Proc >= len(procs) {
 			fail(i, e, "no such process")
 			continue
 		}
-		p, cfg := &procs[e.Proc], r.Procs[e.Proc]
+		p := &procs[e.Proc]
 		m := p.msgs[e.Seq]
+		if p.want != none && e.Kind != p.want {
+			fail(i, e, "the spec's %v must be logged first", p.want)
+			p.want = none
+		}
 		switch e.Kind {
 		case sched.EvSend:
 			if m != nil {
 				fail(i, e, "message sent twice")
 			}
-			if e.ModeBefore != port.Messaging || p.mode != port.Messaging {
-				fail(i, e, "message sent in %v mode", p.mode)
-			}
 			p.msgs[e.Seq] = &msg{thread: e.Thread}
-			p.inflight++
-			if cfg.Cap != port.Unlimited && p.inflight > cfg.Cap {
-				fail(i, e, "%d messages in flight, over the cap %d", p.inflight, cfg.Cap)
+			st, out := p.cfg.Send(p.st)
+			if !out.Went() {
+				fail(i, e, "the spec does not send here (%v, %d in flight, %v mode): %v", p.cfg.Policy, p.st.InFlight, p.st.Mode, out)
+				break
 			}
-			if p.inflight == cfg.Cap && cfg.Policy != port.Block && !next(r.Log, i, sched.EvEnter) {
-				fail(i, e, "the send reached the cap and the port did not enter %s", wantMode(cfg.Policy))
+			p.st = st
+			if out == spec.SentEnteredPolling || out == spec.SentStopped {
+				p.want = sched.EvEnter
 			}
 		case sched.EvEnter:
-			if p.inflight != cfg.Cap || cfg.Policy == port.Block {
-				fail(i, e, "entered %v mode with %d in flight, cap %d, policy %v", e.Mode, p.inflight, cfg.Cap, cfg.Policy)
+			if p.want != sched.EvEnter {
+				fail(i, e, "entered %v mode; the spec's send before it did not (%d in flight, cap %d, %v)", e.Mode, p.st.InFlight, p.cfg.Cap, p.cfg.Policy)
 			}
-			p.mode = wantMode(cfg.Policy)
+			p.want = none
 		case sched.EvComplete:
+			st, err := p.cfg.Complete(p.st)
+			if err != nil {
+				fail(i, e, "%v", err)
+			} else {
+				p.st = st
+			}
 			switch {
 			case m == nil:
 				fail(i, e, "completion of a message never sent")
@@ -83,6 +105,15 @@ func Check(r *Result) []string {
 				}
 			}
 		case sched.EvReap:
+			st, out, err := p.cfg.Reap(p.st)
+			if err != nil {
+				fail(i, e, "%v", err)
+			} else {
+				p.st = st
+				if out == spec.ReapedLeft {
+					p.want = sched.EvLeave
+				}
+			}
 			if m == nil {
 				fail(i, e, "reap of a message never sent")
 				break
@@ -97,16 +128,11 @@ func Check(r *Result) []string {
 			if e.Thread != m.thread {
 				fail(i, e, "reaped for thread %d; thread %d sent it", e.Thread, m.thread)
 			}
-			p.inflight--
-			leaves := next(r.Log, i, sched.EvLeave)
-			if p.mode != port.Messaging && p.inflight <= cfg.Low && !leaves {
-				fail(i, e, "the reap brought in-flight to %d ≤ low %d and the port stayed in %v mode", p.inflight, cfg.Low, p.mode)
-			}
 		case sched.EvLeave:
-			if p.mode == port.Messaging || p.inflight > cfg.Low {
-				fail(i, e, "left %v mode with %d in flight, low %d", p.mode, p.inflight, cfg.Low)
+			if p.want != sched.EvLeave {
+				fail(i, e, "left polling or stopped mode; the spec's reap before it did not (%d in flight, low %d)", p.st.InFlight, p.cfg.Low)
 			}
-			p.mode = port.Messaging
+			p.want = none
 		case sched.EvDeliver:
 			if e.Seq == 0 {
 				break // the result of a polling attempt or a cancelled call: no message
@@ -124,22 +150,28 @@ func Check(r *Result) []string {
 					fail(i, e, "result given %d times", m.delivers)
 				}
 			}
-		case sched.EvAttempt, sched.EvWouldBlock:
-			if p.mode != port.Polling {
-				fail(i, e, "polling attempt in %v mode", p.mode)
+		case sched.EvAttempt, sched.EvWouldBlock, sched.EvKeep:
+			if _, err := p.cfg.Attempt(p.st); err != nil {
+				fail(i, e, "%v", err)
 			}
 		}
-		if e.Kind != sched.EvComplete && e.InFlight != p.inflight {
-			fail(i, e, "the port counts %d in flight; sends minus reaps are %d", e.InFlight, p.inflight)
+		if e.InFlight != p.st.InFlight {
+			what := "the port counts %d in flight; the spec %d"
+			if e.Kind == sched.EvComplete {
+				what = "the completion left %d in flight; the spec %d: a slot is free only at the reap"
+			}
+			fail(i, e, what, e.InFlight, p.st.InFlight)
 		}
-		if e.Kind == sched.EvComplete && e.InFlight != p.inflight {
-			fail(i, e, "the completion changed in-flight to %d (sends minus reaps are %d): a slot is free only at the reap", e.InFlight, p.inflight)
+		if spec.Mode(e.Mode) != p.st.Mode {
+			fail(i, e, "the port is in %v mode; the spec in %v", e.Mode, p.st.Mode)
 		}
-		// A send or reap that changed the mode is followed by its
-		// EvEnter or EvLeave, where the mode is checked.
-		changing := next(r.Log, i, sched.EvEnter) || next(r.Log, i, sched.EvLeave)
-		if e.Mode != p.mode && !changing {
-			fail(i, e, "the port is in %v mode; the events say %v", e.Mode, p.mode)
+		if err := p.cfg.Check(p.st); err != nil {
+			fail(i, e, "%v", err)
+		}
+	}
+	for pi, p := range procs {
+		if p.want != none {
+			errs = append(errs, fmt.Sprintf("process %d: the log ends before the spec's %v", pi, p.want))
 		}
 	}
 	if r.Finished {
@@ -153,17 +185,4 @@ func Check(r *Result) []string {
 		}
 	}
 	return errs
-}
-
-// next reports whether event i is followed at once by an event of kind k
-// (the scheduler traces a mode change right after its cause).
-func next(log []sched.Event, i int, k sched.EventKind) bool {
-	return i+1 < len(log) && log[i+1].Kind == k && log[i+1].Proc == log[i].Proc
-}
-
-func wantMode(p port.Policy) port.Mode {
-	if p == port.Stop {
-		return port.Stopped
-	}
-	return port.Polling
 }
