@@ -6,6 +6,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/sysmsg/sysmsg/impl/mutant"
 	spec "github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 )
@@ -220,14 +221,6 @@ type CancelNote struct {
 	Hit    bool
 }
 
-// Seeded bugs for the tests that must catch them (set from export_test.go
-// only). They stay in the production code so that the test runs the real
-// paths with one rule broken.
-var (
-	bugFreeAtCompletion bool // the slot is freed when the kernel completes
-	bugNoHysteresis     bool // polling mode is left at the first reap
-)
-
 // New makes a port. It refuses a cap below 1 (other than Unlimited) and a
 // low-water mark outside 0 ≤ low < cap.
 func New(c Config) (*Port, error) {
@@ -272,6 +265,9 @@ func (p *Port) Acquire() (*Msg, Mode) {
 	p.mu.Lock()
 	if p.mode != Messaging || p.inflight == p.cap {
 		mode := p.mode
+		if mode == Polling && mutant.On(mutant.PollTakesSlot) {
+			p.inflight++
+		}
 		p.mu.Unlock()
 		return nil, mode
 	}
@@ -327,7 +323,7 @@ func (p *Port) Complete(m *Msg) {
 	p.tail = m
 	p.replies++
 	p.stats.Completions++
-	if bugFreeAtCompletion {
+	if mutant.On(mutant.FreeAtCompletion) {
 		p.inflight--
 	}
 	p.mu.Unlock()
@@ -354,12 +350,12 @@ func (p *Port) Reap() (r Reply, ok bool) {
 		p.tail = nil
 	}
 	p.replies--
-	if !bugFreeAtCompletion {
+	if !mutant.On(mutant.FreeAtCompletion) {
 		p.inflight--
 	}
 	p.stats.Reaps++
 	left := false
-	if p.mode != Messaging && (p.inflight <= p.low || bugNoHysteresis) {
+	if p.mode != Messaging && p.leaves() {
 		p.mode = Messaging
 		p.stats.ModeChanges++
 		left = true
@@ -377,6 +373,18 @@ func (p *Port) Reap() (r Reply, ok bool) {
 		up()
 	}
 	return r, true
+}
+
+// leaves reports whether in-flight is low enough to leave polling or
+// stopped mode. Called with p.mu held.
+func (p *Port) leaves() bool {
+	switch {
+	case mutant.On(mutant.NoHysteresis):
+		return true
+	case mutant.On(mutant.HysteresisOffByOne):
+		return p.inflight <= p.low+1
+	}
+	return p.inflight <= p.low
 }
 
 // Notify returns a channel that receives a value after a completion, for a

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/sysmsg/sysmsg/impl/port"
-	"github.com/sysmsg/sysmsg/impl/run"
-	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 func newPort(t testing.TB, c port.Config) *port.Port {
@@ -53,54 +51,6 @@ func TestSlotFreedOnlyOnReap(t *testing.T) {
 	if msg := slotFreedOnlyOnReap(newPort(t, port.Config{Cap: 2, Policy: port.Block})); msg != "" {
 		t.Error(msg)
 	}
-}
-
-// TestSeededBugSlotFreedAtCompletionIsCaught: with the slot freed at
-// completion, the unit check above fails, and so does the safety check of
-// simulated runs of the built-ins.
-func TestSeededBugSlotFreedAtCompletionIsCaught(t *testing.T) {
-	port.SetBugFreeAtCompletion(true)
-	defer port.SetBugFreeAtCompletion(false)
-	if msg := slotFreedOnlyOnReap(newPort(t, port.Config{Cap: 2, Policy: port.Block})); msg == "" {
-		t.Error("the unit check missed the seeded bug")
-	}
-	if !caughtInSim(t, port.Block, 2) {
-		t.Error("no simulated run's safety check caught the seeded bug")
-	}
-}
-
-// TestSeededBugNoHysteresisIsCaught: leaving polling at the first reap is
-// caught by the hysteresis check of simulated runs.
-func TestSeededBugNoHysteresisIsCaught(t *testing.T) {
-	port.SetBugNoHysteresis(true)
-	defer port.SetBugNoHysteresis(false)
-	if !caughtInSim(t, port.Poll, 3) {
-		t.Error("no simulated run's safety check caught the seeded bug")
-	}
-}
-
-func caughtInSim(t *testing.T, pol port.Policy, c int) bool {
-	for _, name := range workload.BuiltinNames() {
-		src, err := workload.Builtin(name, workload.Params{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := workload.Parse(name, src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for seed := range uint64(20) {
-			r, err := run.Sim(w, run.Options{Cap: c, Low: workload.Unset, Policy: pol, Seed: seed, Record: true})
-			if r == nil {
-				t.Fatal(err)
-			}
-			if errs := run.Check(r); len(errs) > 0 {
-				t.Logf("caught on %s seed %d: %s", name, seed, errs[0])
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func TestPollingModeAtCapUntilLow(t *testing.T) {
