@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sysmsg/sysmsg/impl/kernel/sim"
 	"github.com/sysmsg/sysmsg/impl/run"
 	spec "github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
@@ -33,41 +32,19 @@ func TestStuckExactlyWhereTheModelDeadlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range table {
-		w := load(t, e.Workload, workload.Params{})
-		stuck := 0
-		var first *run.Result
-		for i := 0; i <= schedules; i++ {
-			o := run.Options{Cap: e.Cap, Low: workload.Unset, Policy: e.Policy, Seed: uint64(i)}
-			if i == schedules {
-				o.Chooser = sim.SendsFirst()
-			}
-			r, err := run.Sim(w, o)
-			if err != nil {
-				t.Fatalf("%s: %v", e.Key(), err)
-			}
-			if r.Stuck {
-				stuck++
-				if first == nil {
-					first = r
-				}
-			}
+		c, err := run.Conform(e, schedules)
+		if err != nil {
+			t.Fatal(err)
 		}
-		switch e.Verdict {
-		case "deadlock":
-			if stuck == 0 {
-				t.Errorf("%s: the model deadlocks, but no schedule of %d got the implementation stuck", e.Key(), schedules+1)
-				break
-			}
+		if !c.Agrees() {
+			t.Error(c)
+			continue
+		}
+		if e.Verdict == "deadlock" {
 			held := map[spec.Policy]string{spec.Block: "waiting for a slot", spec.Stop: "stopped in"}[e.Policy]
-			if !strings.Contains(first.Dump, "slot 1 ") || !strings.Contains(first.Dump, held) || !strings.Contains(first.Reason, "deadlock") {
-				t.Errorf("%s: the dump does not show a slot and a thread %s:\n%s", e.Key(), held, first.Dump)
+			if d := c.First.Dump; !strings.Contains(d, "slot 1 ") || !strings.Contains(d, held) || !strings.Contains(c.First.Reason, "deadlock") {
+				t.Errorf("%s: the dump does not show a slot and a thread %s:\n%s", e.Key(), held, d)
 			}
-		case "ok":
-			if stuck > 0 {
-				t.Errorf("%s: the model verifies it, but %d of %d schedules got the implementation stuck", e.Key(), stuck, schedules+1)
-			}
-		default:
-			t.Errorf("%s: verdict %q has no counterpart in a run", e.Key(), e.Verdict)
 		}
 	}
 	cells := len(table)
