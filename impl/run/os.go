@@ -78,9 +78,24 @@ func OS(w *workload.Workload, o Options) (*Result, error) {
 	threads := make([]*sched.Thread, len(w.Threads))
 	var procs []Proc
 	var scheds []*sched.Scheduler
+	// With Options.Record every process's events go to one log, in the
+	// order the processes' goroutines trace them. Completions happen in
+	// the host kernel and peers' steps in their goroutines: neither is
+	// logged.
+	var logMu sync.Mutex
+	var log []sched.Event
 	for pi, p := range w.Processes {
 		pc := pcs[pi]
-		s, err := sched.New(sched.Config{Name: p.Name, Port: pc, Kernel: k, Reaper: p.Reaper >= 0, Describe: describe})
+		var trace func(sched.Event)
+		if o.Record {
+			trace = func(e sched.Event) {
+				logMu.Lock()
+				e.Proc = pi
+				log = append(log, e)
+				logMu.Unlock()
+			}
+		}
+		s, err := sched.New(sched.Config{Name: p.Name, Port: pc, Kernel: k, Reaper: p.Reaper >= 0, Describe: describe, Trace: trace})
 		if err != nil {
 			return nil, fmt.Errorf("%w: process %s: %w", ErrRun, p.Name, err)
 		}
@@ -118,7 +133,7 @@ func OS(w *workload.Workload, o Options) (*Result, error) {
 	}
 	procWG.Wait()
 
-	r := &Result{Title: w.Title, Backend: "os"}
+	r := &Result{Title: w.Title, Backend: "os", Log: log}
 	var dumps []string
 	for i, err := range errs {
 		var se *sched.StuckError

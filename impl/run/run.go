@@ -33,7 +33,9 @@ type Options struct {
 	Chooser Chooser
 	// MaxSteps bounds a simulated run; 0 is 1,000,000.
 	MaxSteps int
-	// Record keeps the event log in Result.Log, for [Check].
+	// Record keeps the event log in Result.Log, for [Check]. A host run's
+	// log has no completions (the host kernel makes them) and is in the
+	// order the processes traced their events.
 	Record bool
 
 	// StuckAfter is the host back end's watchdog; 0 is 2 seconds.
@@ -70,7 +72,7 @@ type Result struct {
 	Steps   int
 	Elapsed time.Duration
 	Procs   []Proc
-	// Log is the event log, when Options.Record is set (simulated runs).
+	// Log is the event log, when Options.Record is set.
 	Log []sched.Event
 }
 

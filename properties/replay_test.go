@@ -1,0 +1,431 @@
+package properties_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sysmsg/sysmsg/impl/port"
+	"github.com/sysmsg/sysmsg/impl/run"
+	"github.com/sysmsg/sysmsg/impl/sched"
+	"github.com/sysmsg/sysmsg/model"
+	spec "github.com/sysmsg/sysmsg/model/port"
+	"github.com/sysmsg/sysmsg/model/workload"
+)
+
+// A run's event log is held to the model as a path: trace validation. The
+// matching rule, event by event (a send with its EvEnter, a reap with its
+// EvLeave, taken as one event):
+//
+//   - each logged event names exactly one model action kind and its actor:
+//     EvSend is SendCall, or SendEnterPolling/SendStop when EvEnter follows;
+//     EvComplete is CompleteCall and EvReap is ReapReply, or
+//     ReapLeavePolling/ReapResume when EvLeave follows, of the model message
+//     the event's Seq was mapped to at its send (thread and operation);
+//     EvAttempt, EvWouldBlock, EvKeep, EvRetry, EvRetryWouldBlock and
+//     EvCancelled are PollCall, PollWouldBlock, PollDefer, PollRetry,
+//     PollRetryWouldBlock and CallCancelled of that thread; EvDeliver is a
+//     wait (UserStep) unless it hands a synchronous call's reaped reply
+//     back, which the model did at the reap; EvDone is no action, and the
+//     thread's model program must be at its end. A send's operation (read,
+//     write, close or shutdown, cancel) must be the thread's next one in
+//     the model.
+//   - The action must be enabled in the model's state. If it is not, the
+//     model may first take internal steps that the log does not show — a
+//     push or pop on a user queue, a peer's step, and on the host back end
+//     a kernel completion — the fewest that enable it (breadth-first, at
+//     most maxHidden). Nothing else is ever inserted.
+//   - After each event, the process's slots and mode in the model equal
+//     the port's as logged.
+//   - The cancel's effect: the simulated kernel logs the cancelled
+//     messages' completions (ECANCELED) before the cancel's own completion
+//     (or polling attempt); they are held back and must be done in the
+//     model once the cancel's action is taken.
+//
+// What it does not cover: the choice among hidden steps is greedy (the
+// shortest, first in the model's order), so a log could be a path only
+// through a longer hidden detour and be reported as not one; on the host
+// back end the order of two processes' events is the order their
+// goroutines traced them, which the kernel's real order can contradict
+// (the tests use single-process workloads there); a finished run must end
+// in a terminal model state, but a stuck run's end is not compared here
+// (TestCounterexamplesReplayInTheImplementation does that).
+
+const maxHidden = 8
+
+var ecanceled = port.Errno(syscall.ECANCELED)
+
+type key struct {
+	thread int
+	pc     uint16
+}
+
+type validator struct {
+	m     *model.Model
+	w     *workload.Workload
+	s     model.State
+	host  bool             // completions are hidden steps
+	msgs  []map[uint64]key // per process: Seq → model message
+	syncs map[int]int      // per thread: sync replies reaped, not yet delivered
+	held  []key            // cancelled completions waiting for the cancel
+}
+
+func newValidator(m *model.Model, host bool) *validator {
+	v := &validator{m: m, w: m.Workload(), s: m.Init()[0], host: host, syncs: map[int]int{}}
+	for range v.w.Processes {
+		v.msgs = append(v.msgs, map[uint64]key{})
+	}
+	return v
+}
+
+func (v *validator) thread(e sched.Event) int { return v.w.Processes[e.Proc].Threads[e.Thread] }
+
+func (v *validator) msgIndex(k key) int {
+	return slices.IndexFunc(v.s.Msgs, func(g model.Msg) bool { return int(g.Thread) == k.thread && g.PC == k.pc })
+}
+
+// portOp is the operation a thread's workload operation is on a back end.
+func (v *validator) portOp(op workload.Op) port.Op {
+	switch op.Kind {
+	case workload.Read:
+		return port.OpRead
+	case workload.Write:
+		return port.OpWrite
+	case workload.Cancel:
+		return port.OpCancel
+	case workload.Close:
+		if v.w.Objects[op.Object].Kind == workload.Conn {
+			return port.OpShutdown
+		}
+		return port.OpClose
+	}
+	return port.Op(255)
+}
+
+func (v *validator) hidden(s model.State, a model.Action) bool {
+	switch a.Kind {
+	case model.PeerStep:
+		return true
+	case model.UserStep:
+		op := v.w.Threads[a.Who].Ops[s.PC[a.Who]]
+		return op.Kind != workload.Wait
+	case model.CompleteCall:
+		return v.host
+	}
+	return false
+}
+
+// take finds an action that want accepts, enabled now or after the fewest
+// hidden steps, and takes them all; it returns the action and the state it
+// was taken in, or false if there is none.
+func (v *validator) take(want func(model.State, model.Action) bool) (model.Action, model.State, bool) {
+	var a model.Action
+	s, ok := v.search(func(s model.State) bool {
+		for _, b := range v.m.Actions(s, nil) {
+			if want(s, b) {
+				a = b
+				return true
+			}
+		}
+		return false
+	})
+	if !ok {
+		return a, v.s, false
+	}
+	v.s = v.m.Next(s, a)
+	return a, s, true
+}
+
+// reach takes the fewest hidden steps to a state where goal holds.
+func (v *validator) reach(goal func(model.State) bool) bool {
+	s, ok := v.search(goal)
+	if ok {
+		v.s = s
+	}
+	return ok
+}
+
+// search is breadth-first over hidden steps from the current state, at
+// most maxHidden deep, in the model's order of actions.
+func (v *validator) search(goal func(model.State) bool) (model.State, bool) {
+	frontier := []model.State{v.s}
+	seen := map[string]bool{string(v.m.Encode(nil, v.s)): true}
+	for depth := 0; depth <= maxHidden && len(frontier) > 0; depth++ {
+		var next []model.State
+		for _, s := range frontier {
+			if goal(s) {
+				return s, true
+			}
+			for _, a := range v.m.Actions(s, nil) {
+				if !v.hidden(s, a) {
+					continue
+				}
+				ns := v.m.Next(s, a)
+				if k := string(v.m.Encode(nil, ns)); !seen[k] {
+					seen[k] = true
+					next = append(next, ns)
+				}
+			}
+		}
+		frontier = next
+	}
+	return model.State{}, false
+}
+
+// state describes the model state for a report.
+func (v *validator) state() string {
+	var b strings.Builder
+	for _, l := range v.m.Explain(v.s) {
+		fmt.Fprintf(&b, "    %s\n", l)
+	}
+	b.WriteString("  enabled:\n")
+	for _, a := range v.m.Actions(v.s, nil) {
+		l := v.m.Describe(v.s, a)
+		fmt.Fprintf(&b, "    %s %s\n", l.Actor, strings.ReplaceAll(l.Text, "\t", "  "))
+	}
+	return b.String()
+}
+
+// validate walks the log; it returns "" or the first event that is not a
+// step of the model, with the model's state there.
+func (v *validator) validate(log []sched.Event, finished bool) string {
+	fail := func(i int, e sched.Event, format string, args ...any) string {
+		return fmt.Sprintf("event %d (%v): %s\n  the model's state:\n%s", i, e, fmt.Sprintf(format, args...), v.state())
+	}
+	for i := 0; i < len(log); i++ {
+		e := log[i]
+		t := v.thread(e)
+		th := v.w.Threads[t]
+		follows := func(k sched.EventKind) bool {
+			if i+1 < len(log) && log[i+1].Kind == k && log[i+1].Proc == e.Proc {
+				i++
+				return true
+			}
+			return false
+		}
+		byThread := func(kinds ...model.ActKind) func(model.State, model.Action) bool {
+			return func(_ model.State, a model.Action) bool { return slices.Contains(kinds, a.Kind) && int(a.Who) == t }
+		}
+		var want func(model.State, model.Action) bool
+		what := ""
+		cancelled := false // the action is a cancel's: held completions must be done after it
+		switch e.Kind {
+		case sched.EvSend:
+			kind := model.SendCall
+			if follows(sched.EvEnter) {
+				kind = model.SendEnterPolling
+				if v.m.Policy() == spec.Stop {
+					kind = model.SendStop
+				}
+			}
+			want, what = byThread(kind), kind.String()
+		case sched.EvComplete:
+			if e.Res == ecanceled && e.Op != port.OpCancel {
+				k, ok := v.msgs[e.Proc][e.Seq]
+				if !ok {
+					return fail(i, e, "completion of a message never sent")
+				}
+				v.held = append(v.held, k)
+				continue
+			}
+			k := v.msgs[e.Proc][e.Seq]
+			want = func(s model.State, a model.Action) bool {
+				return a.Kind == model.CompleteCall && int(s.Msgs[a.Who].Thread) == k.thread && s.Msgs[a.Who].PC == k.pc
+			}
+			what, cancelled = "kernel completion", e.Op == port.OpCancel
+		case sched.EvReap:
+			kind := model.ReapReply
+			if follows(sched.EvLeave) {
+				kind = model.ReapLeavePolling
+				if v.m.Policy() == spec.Stop {
+					kind = model.ReapResume
+				}
+			}
+			k := v.msgs[e.Proc][e.Seq]
+			want = func(s model.State, a model.Action) bool {
+				return a.Kind == kind && int(s.Msgs[a.Who].Thread) == k.thread && s.Msgs[a.Who].PC == k.pc
+			}
+			what = kind.String()
+			if !th.Ops[k.pc].Async {
+				v.syncs[t]++
+			}
+		case sched.EvAttempt:
+			want, what, cancelled = byThread(model.PollCall), model.PollCall.String(), e.Op == port.OpCancel
+		case sched.EvWouldBlock:
+			want, what = byThread(model.PollWouldBlock), model.PollWouldBlock.String()
+		case sched.EvKeep:
+			want, what = byThread(model.PollDefer), model.PollDefer.String()
+		case sched.EvRetry, sched.EvRetryWouldBlock:
+			kind := map[sched.EventKind]model.ActKind{sched.EvRetry: model.PollRetry, sched.EvRetryWouldBlock: model.PollRetryWouldBlock}[e.Kind]
+			want = func(s model.State, a model.Action) bool {
+				return a.Kind == kind && int(a.Thread) == t && v.portOp(th.Ops[a.PC]) == e.Op
+			}
+			what = kind.String()
+		case sched.EvCancelled:
+			want, what = byThread(model.CallCancelled), model.CallCancelled.String()
+		case sched.EvDeliver:
+			if v.syncs[t] > 0 {
+				v.syncs[t]--
+				continue // the model handed it back at the reap
+			}
+			want = func(s model.State, a model.Action) bool {
+				return a.Kind == model.UserStep && int(a.Who) == t && th.Ops[s.PC[t]].Kind == workload.Wait
+			}
+			what = "wait"
+		case sched.EvDone:
+			if !v.reach(func(s model.State) bool { return int(s.PC[t]) == len(th.Ops) }) {
+				return fail(i, e, "%s finished; in the model it is at operation %d of %d", th.Name, v.s.PC[t]+1, len(th.Ops))
+			}
+			continue
+		default:
+			return fail(i, e, "an event the model has no step for")
+		}
+		a, before, ok := v.take(want)
+		if !ok {
+			return fail(i, e, "no enabled %s of this thread or message, even after %d hidden steps", what, maxHidden)
+		}
+		if a.Kind == model.SendCall || a.Kind == model.SendEnterPolling || a.Kind == model.SendStop {
+			pc := before.PC[t]
+			if got := v.portOp(th.Ops[pc]); got != e.Op {
+				return fail(i, e, "%s's next operation in the model is %v, the log sends %v", th.Name, got, e.Op)
+			}
+			v.msgs[e.Proc][e.Seq] = key{t, pc}
+		}
+		if cancelled {
+			for _, k := range v.held {
+				j := v.msgIndex(k)
+				if j < 0 || slices.ContainsFunc(v.m.Actions(v.s, nil), func(a model.Action) bool { return a.Kind == model.CompleteCall && int(a.Who) == j }) {
+					return fail(i, e, "the cancel completed %s's message (operation %d); in the model it is not done", v.w.Threads[k.thread].Name, k.pc+1)
+				}
+			}
+			v.held = v.held[:0]
+		}
+		if got := v.m.InFlight(v.s, e.Proc); got != e.InFlight {
+			return fail(i, e, "the model holds %d slots, the port %d", got, e.InFlight)
+		}
+		if got := modeOf(v.s, e.Proc); got != spec.Mode(e.Mode) {
+			return fail(i, e, "the model is in %v mode, the port in %v", got, e.Mode)
+		}
+	}
+	if len(v.held) > 0 {
+		return fmt.Sprintf("the log ends with %d cancelled completions no cancel explains", len(v.held))
+	}
+	if finished {
+		if !v.reach(v.m.Terminal) {
+			return "the run finished; the model cannot finish from here:\n" + v.state()
+		}
+	}
+	return ""
+}
+
+// modeOf reads the model's mode of process p from what it enables.
+func modeOf(s model.State, p int) spec.Mode {
+	return spec.Mode(modeBits(s.Mode[p]))
+}
+
+func modeBits(b uint8) uint8 {
+	switch {
+	case b&1 != 0:
+		return uint8(spec.Polling)
+	case b&2 != 0:
+		return uint8(spec.Stopped)
+	}
+	return uint8(spec.Messaging)
+}
+
+func loadBuiltin(t testing.TB, name string) *workload.Workload {
+	t.Helper()
+	w, _, err := workload.Load(name, workload.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// TestRunsArePathsOfTheModel: every simulated run of every built-in, under
+// every policy at caps 1 to 3, and host runs of the single-process
+// built-ins under poll, log a path of the model (see the matching rule
+// above).
+func TestRunsArePathsOfTheModel(t *testing.T) {
+	seeds := 20
+	if testing.Short() {
+		seeds = 4
+	}
+	for _, name := range workload.BuiltinNames() {
+		w := loadBuiltin(t, name)
+		for _, pol := range spec.Policies() {
+			for c := 1; c <= 3; c++ {
+				m, err := model.New(w, model.Config{Policy: pol, Cap: c, Low: workload.Unset})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for seed := range seeds {
+					r, err := run.Sim(w, run.Options{Policy: pol, Cap: c, Low: workload.Unset, Seed: uint64(seed), Record: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if msg := newValidator(m, false).validate(r.Log, r.Finished); msg != "" {
+						t.Fatalf("%s, %v, cap %d, seed %d: the run is not a path of the model:\n%s", name, pol, c, seed, msg)
+					}
+				}
+			}
+		}
+	}
+	for _, name := range workload.BuiltinNames() {
+		w := loadBuiltin(t, name)
+		if len(w.Processes) != 1 {
+			continue
+		}
+		// A host channel holds a page or more where the workload says one
+		// item: the host run is held to the model of the same workload
+		// with every pipe and conn as large as the model allows (queues are
+		// the scheduler's own and keep their capacity).
+		big := *w
+		big.Objects = slices.Clone(w.Objects)
+		for i := range big.Objects {
+			if big.Objects[i].Kind != workload.Queue {
+				big.Objects[i].Capacity = workload.MaxCapacity
+			}
+		}
+		for c := 1; c <= 2; c++ {
+			m, err := model.New(&big, model.Config{Policy: spec.Poll, Cap: c, Low: workload.Unset})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := run.OS(w, run.Options{Policy: spec.Poll, Cap: c, Low: workload.Unset, Record: true, StuckAfter: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := newValidator(m, true).validate(r.Log, r.Finished); msg != "" {
+				t.Errorf("host %s, poll, cap %d: the run is not a path of the model:\n%s", name, c, msg)
+			}
+		}
+	}
+}
+
+// TestALogOffThePathIsReported: the validation is not vacuous: a run's log
+// with its first completion dropped is not a path, and the report names
+// the reap that lost it.
+func TestALogOffThePathIsReported(t *testing.T) {
+	w := loadBuiltin(t, "triangle")
+	m, err := model.New(w, model.Config{Policy: spec.Poll, Cap: 2, Low: workload.Unset})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := run.Sim(w, run.Options{Policy: spec.Poll, Cap: 2, Low: workload.Unset, Record: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(r.Log, func(e sched.Event) bool { return e.Kind == sched.EvComplete })
+	if i < 0 {
+		t.Fatal("no completion in the log")
+	}
+	log := slices.Delete(slices.Clone(r.Log), i, i+1)
+	msg := newValidator(m, false).validate(log, r.Finished)
+	if !strings.Contains(msg, "reap") || !strings.Contains(msg, "the model's state") {
+		t.Errorf("want the reap reported, with the model's state; got %q", msg)
+	}
+}
