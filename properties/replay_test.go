@@ -1,6 +1,7 @@
 package properties_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/impl/kernel/sim"
 	"github.com/sysmsg/sysmsg/impl/port"
 	"github.com/sysmsg/sysmsg/impl/run"
 	"github.com/sysmsg/sysmsg/impl/sched"
@@ -428,4 +431,165 @@ func TestALogOffThePathIsReported(t *testing.T) {
 	if !strings.Contains(msg, "reap") || !strings.Contains(msg, "the model's state") {
 		t.Errorf("want the reap reported, with the model's state; got %q", msg)
 	}
+}
+
+// TestCounterexamplesReplayInTheImplementation holds the model's
+// counterexamples to the simulated kernel: for every built-in under block
+// and stop at caps 1 to 3, the counterexample's path is turned into a
+// schedule, one simulated choice per model action (a thread's step is
+// "run process p", a completion the pending message of that thread and
+// operation, a reap "reap in process p", a peer's step that peer), and the
+// run must end stuck in the model's deadlocked state: its log, validated
+// as above, must lead to that state (same slots held by the same threads,
+// the same threads at the same operations). The same workload under poll
+// must finish on every seed tried.
+//
+// The schedule can follow a path only where the implementation lets a
+// chooser choose: the simulated world runs the thread at the head of a
+// process's run queue until it parks, and reaps a process's oldest reply,
+// where the model lets any thread step and any reply be reaped. A cell
+// whose path needs another thread or reply is reported (t.Log) as not
+// followed, with the step where the schedule left the path; it is not
+// counted as reproduced.
+func TestCounterexamplesReplayInTheImplementation(t *testing.T) {
+	reproduced, cells := 0, 0
+	for _, name := range workload.BuiltinNames() {
+		w := loadBuiltin(t, name)
+		for _, pol := range []spec.Policy{spec.Block, spec.Stop} {
+			for c := 1; c <= 3; c++ {
+				m, err := model.New(w, model.Config{Policy: pol, Cap: c, Low: workload.Unset})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := check.Explore(context.Background(), m, check.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Violation == nil || res.Violation.Kind != check.Deadlock {
+					continue
+				}
+				cells++
+				tr := res.Violation.Trace
+				f := &follower{m: m, w: w, states: tr.States}
+				for _, st := range tr.Steps {
+					f.path = append(f.path, st.Action)
+				}
+				r, err := run.Sim(w, run.Options{Policy: pol, Cap: c, Low: workload.Unset, Chooser: f, Record: true, MaxSteps: 10 * len(f.path)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cell := fmt.Sprintf("%s, %v, cap %d", name, pol, c)
+				if f.left >= 0 {
+					t.Logf("%s: the schedule left the model's path at step %d of %d (%s)", cell, f.left+1, len(f.path), f.why)
+					continue
+				}
+				if !r.Stuck {
+					t.Errorf("%s: the model deadlocks after %d steps; the run followed them and did not get stuck:\n%s", cell, len(f.path), r.Summary())
+					continue
+				}
+				v := newValidator(m, false)
+				if msg := v.validate(r.Log, false); msg != "" {
+					t.Errorf("%s: the followed run is not a path of the model:\n%s", cell, msg)
+					continue
+				}
+				target := string(m.Encode(nil, tr.States[len(tr.States)-1]))
+				if !v.reach(func(s model.State) bool { return string(m.Encode(nil, s)) == target }) {
+					t.Errorf("%s: the run is stuck elsewhere than the model:\n%s\nthe model's deadlock:\n  %s", cell, r.Summary(),
+						strings.Join(res.Violation.Explain, "\n  "))
+					continue
+				}
+				reproduced++
+			}
+		}
+		for seed := range 20 {
+			for c := 1; c <= 3; c++ {
+				r, err := run.Sim(w, run.Options{Policy: spec.Poll, Cap: c, Low: workload.Unset, Seed: uint64(seed)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !r.Finished {
+					t.Errorf("%s, poll, cap %d, seed %d: not finished:\n%s", name, c, seed, r.Summary())
+				}
+			}
+		}
+	}
+	t.Logf("%d of %d deadlocks reproduced in the implementation", reproduced, cells)
+	if reproduced == 0 {
+		t.Error("no counterexample was reproduced")
+	}
+}
+
+// follower is a chooser that follows a model path, one choice per action.
+type follower struct {
+	m      *model.Model
+	w      *workload.Workload
+	path   []model.Action
+	states []model.State
+	k      int
+	last   int // the thread the last choice ran, or -1
+	left   int // the step where it left the path, or -1 once it did not
+	why    string
+	init   bool
+}
+
+func (f *follower) Choose(cs []sim.Choice) int {
+	if !f.init {
+		f.init, f.left, f.last = true, -1, -1
+	}
+	for f.left < 0 && f.k < len(f.path) {
+		a, s := f.path[f.k], f.states[f.k]
+		for i, c := range cs {
+			if f.matches(s, a, c) {
+				f.k++
+				f.last = -1
+				if c.Kind == sim.RunThread {
+					f.last = int(a.Who)
+				}
+				return i
+			}
+		}
+		if isThreadStep(a) && int(a.Who) == f.last {
+			// The thread that ran last did not park: one run of it
+			// took this step too.
+			f.k++
+			continue
+		}
+		f.left = f.k
+		f.why = "no simulated choice for: " + f.m.Describe(s, a).Actor + " " + strings.ReplaceAll(f.m.Describe(s, a).Text, "\t", " ")
+	}
+	if f.left < 0 {
+		// After the path: running a thread that the model says cannot
+		// move only parks it (waiting for a slot, stopped); the final
+		// validation checks that nothing else happened.
+		if i := slices.IndexFunc(cs, func(c sim.Choice) bool { return c.Kind == sim.RunThread }); i >= 0 {
+			return i
+		}
+		f.left, f.why = f.k, "the run went on after the path's end"
+	}
+	return 0
+}
+
+func isThreadStep(a model.Action) bool {
+	switch a.Kind {
+	case model.PeerStep, model.CompleteCall, model.ReapReply, model.ReapLeavePolling, model.ReapResume, model.PollRetry, model.PollRetryWouldBlock:
+		return false
+	}
+	return true
+}
+
+func (f *follower) matches(s model.State, a model.Action, c sim.Choice) bool {
+	switch a.Kind {
+	case model.PeerStep:
+		return c.Kind == sim.PeerStep && c.Peer == int(a.Who)
+	case model.CompleteCall:
+		g := s.Msgs[a.Who]
+		th := f.w.Threads[g.Thread]
+		local := slices.Index(f.w.Processes[th.Process].Threads, int(g.Thread))
+		return c.Kind == sim.CompleteMsg && c.Proc == th.Process && int(c.Msg.Thread) == local
+	case model.ReapReply, model.ReapLeavePolling, model.ReapResume:
+		return c.Kind == sim.ReapReply && c.Proc == int(a.Proc)
+	case model.PollRetry, model.PollRetryWouldBlock:
+		return c.Kind == sim.RetryKept && c.Proc == int(a.Proc)
+	}
+	return c.Kind == sim.RunThread && c.Proc == f.w.Threads[a.Who].Process
 }
