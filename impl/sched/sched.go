@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sysmsg/sysmsg/impl/mutant"
 	"github.com/sysmsg/sysmsg/impl/port"
 )
 
@@ -254,8 +255,12 @@ func (s *Scheduler) Reap() bool {
 			s.ready(t)
 		}
 	default:
-		t.reply = r
-		s.ready(t)
+		to := t
+		if mutant.On(mutant.WrongThread) {
+			to = s.otherParked(t)
+		}
+		to.reply = r
+		s.ready(to)
 	}
 	if t.state == Draining && t.outstanding == 0 {
 		s.ready(t)
@@ -276,10 +281,24 @@ func (s *Scheduler) Reap() bool {
 // mark: stopped threads may issue again.
 func (s *Scheduler) upcall() {
 	s.left = true // traced after the reap that caused it
+	if mutant.On(mutant.LostUpcall) {
+		return
+	}
 	for _, w := range s.stopq {
 		s.ready(w)
 	}
 	s.stopq = s.stopq[:0]
+}
+
+// otherParked is the seeded bug WrongThread's choice: the first thread
+// other than t parked on a synchronous call, or t if there is none.
+func (s *Scheduler) otherParked(t *Thread) *Thread {
+	for _, u := range s.threads {
+		if u != nil && u != t && u.state == Parked {
+			return u
+		}
+	}
+	return t
 }
 
 func (s *Scheduler) ready(t *Thread) {

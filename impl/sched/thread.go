@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sysmsg/sysmsg/impl/mutant"
 	"github.com/sysmsg/sysmsg/impl/port"
 )
 
@@ -177,6 +178,12 @@ func (t *Thread) call(op port.Op, fd int, buf []byte, arg int64, async bool, tar
 				return 0
 			}
 			t.reply = port.Reply{}
+			if mutant.On(mutant.CheckThenPark) && t.reply.Seq == 0 {
+				// The seeded bug: no reply yet, so let the others run
+				// and then park without looking again. A reply reaped
+				// meanwhile found the thread runnable and woke nobody.
+				t.Yield()
+			}
 			t.park(Parked)
 			r := t.reply
 			s.trace(Event{Kind: EvDeliver, Thread: t.id, Seq: r.Seq, Op: r.Op, FD: r.FD, Res: r.Res})
