@@ -28,15 +28,17 @@
 //
 // Run them with
 //
-//	go test -short ./properties/    # quick: about a second per property
-//	go test ./properties/           # longer histories, more checks
-//	go test ./properties/ -run TestPortMatchesSpec -rapid.checks=10000
+//	go test -short ./properties/    # 20k-operation histories, fewer checks
+//	go test ./properties/           # 50k-operation histories, more checks
+//	go test ./properties/ -run TestPortMatchesSpec -rapid.checks=20000
 //	go test ./properties/ -run '^$' -fuzz FuzzPortMatchesSpec -fuzztime 1m
-//	go test ./properties/ -run '^$' -bench . -benchtime 1x
+//	go test ./properties/ -run '^$' -bench 'PortMatchesSpec|Linearizability'
 //
-// The seeded bugs of impl/port (a slot freed at completion, no hysteresis)
-// must be caught by both properties. The tests list, per property, a
-// function that runs it and returns the disagreement as an error instead of
-// failing (mutantCatchers), so that a test built with the seeded bugs
-// switched on can demand that each one is caught.
+// A run that must return instead of failing has its own form:
+// checkPortMatchesSpec draws the same configurations and operations from a
+// fixed seed (TestCheckPortMatchesSpec runs it), and
+// checkPortIsLinearizable records and checks one history. mutantCatchers
+// lists them per property, so that the tests built with the seeded bugs
+// (go test -tags sysmsg_mutant, see impl/mutant) can demand that each bug
+// in the port is caught by each property.
 package properties

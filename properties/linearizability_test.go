@@ -1,4 +1,4 @@
-package properties
+package properties_test
 
 import (
 	"errors"
@@ -35,10 +35,10 @@ const (
 	opReplies
 )
 
-// result is what an operation returned: for a send, whether it went and
+// opResult is what an operation returned: for a send, whether it went and
 // the mode Acquire reported; for a reap, whether it took a reply and
 // whether the upcall ran; for a query, its answer.
-type result struct {
+type opResult struct {
 	went, ok, left bool
 	mode           port.Mode
 	n              int
@@ -53,7 +53,7 @@ func portModel(cfg spec.Config) porcupine.Model {
 	return porcupine.Model{
 		Init: func() any { return spec.State{} },
 		Step: func(state, input, output any) (bool, any) {
-			s, out := state.(spec.State), output.(result)
+			s, out := state.(spec.State), output.(opResult)
 			switch input.(opKind) {
 			case opSend:
 				next, o := cfg.Send(s)
@@ -82,7 +82,7 @@ func portModel(cfg spec.Config) porcupine.Model {
 			return uint64(s.InFlight)<<32 ^ uint64(s.Replies)<<8 ^ uint64(s.Mode)
 		},
 		DescribeOperation: func(input, output any) string {
-			out := output.(result)
+			out := output.(opResult)
 			switch input.(opKind) {
 			case opSend:
 				if out.went {
@@ -117,9 +117,9 @@ func portModel(cfg spec.Config) porcupine.Model {
 
 // The goroutines that drive one port, each a porcupine client.
 const (
-	senders   = 2
-	observers = 2
-	clients   = senders + 1 + 1 + observers // senders, kernel, reaper, observers
+	histSenders   = 2
+	histObservers = 2
+	histClients   = histSenders + 1 + 1 + histObservers // senders, kernel, reaper, observers
 )
 
 // recordHistory drives one port of configuration cfg from its own
@@ -141,7 +141,7 @@ func recordHistory(cfg spec.Config, size int, seed uint64) ([]porcupine.Operatio
 		done    = make(chan struct{})
 		stop    sync.Once
 		sent    = make(chan *port.Msg, size)
-		history = make([][]porcupine.Operation, clients)
+		history = make([][]porcupine.Operation, histClients)
 		wg      sync.WaitGroup
 	)
 	// take reserves one operation of the budget; false when it is spent.
@@ -162,7 +162,7 @@ func recordHistory(cfg spec.Config, size int, seed uint64) ([]porcupine.Operatio
 		runtime.Gosched()
 		return call
 	}
-	record := func(client int, kind opKind, call int64, out result) {
+	record := func(client int, kind opKind, call int64, out opResult) {
 		runtime.Gosched()
 		history[client] = append(history[client], porcupine.Operation{
 			ClientId: client, Input: kind, Call: call, Output: out, Return: now()})
@@ -171,12 +171,12 @@ func recordHistory(cfg spec.Config, size int, seed uint64) ([]porcupine.Operatio
 		wg.Add(1)
 		go func() { defer wg.Done(); f() }()
 	}
-	for c := range senders {
+	for c := range histSenders {
 		run(func() {
 			for take() {
 				call := begin()
 				m, mode := p.Acquire()
-				record(c, opSend, call, result{went: m != nil, mode: mode})
+				record(c, opSend, call, opResult{went: m != nil, mode: mode})
 				if m != nil {
 					sent <- m
 				}
@@ -184,7 +184,7 @@ func recordHistory(cfg spec.Config, size int, seed uint64) ([]porcupine.Operatio
 		})
 	}
 	run(func() { // the kernel
-		const c = senders
+		const c = histSenders
 		r := rand.New(rand.NewPCG(seed, 1))
 		var held []*port.Msg
 		for {
@@ -213,16 +213,16 @@ func recordHistory(cfg spec.Config, size int, seed uint64) ([]porcupine.Operatio
 			held = held[:len(held)-1]
 			call := begin()
 			p.Complete(m)
-			record(c, opComplete, call, result{})
+			record(c, opComplete, call, opResult{})
 		}
 	})
 	run(func() { // the reaper
-		const c = senders + 1
+		const c = histSenders + 1
 		for take() {
 			left = false
 			call := begin()
 			_, ok := p.Reap()
-			record(c, opReap, call, result{ok: ok, left: left})
+			record(c, opReap, call, opResult{ok: ok, left: left})
 			if !ok {
 				select {
 				case <-p.Notify():
@@ -231,18 +231,18 @@ func recordHistory(cfg spec.Config, size int, seed uint64) ([]porcupine.Operatio
 			}
 		}
 	})
-	for o := range observers {
+	for o := range histObservers {
 		run(func() {
-			c := senders + 2 + o
+			c := histSenders + 2 + o
 			for i := 0; take(); i++ {
 				call := begin()
 				switch i % 3 {
 				case 0:
-					record(c, opMode, call, result{mode: p.Mode()})
+					record(c, opMode, call, opResult{mode: p.Mode()})
 				case 1:
-					record(c, opInFlight, call, result{n: p.InFlight()})
+					record(c, opInFlight, call, opResult{n: p.InFlight()})
 				default:
-					record(c, opReplies, call, result{n: p.Replies()})
+					record(c, opReplies, call, opResult{n: p.Replies()})
 				}
 			}
 		})
@@ -323,9 +323,13 @@ func linearizabilityConfigs() []spec.Config {
 // TestPortIsLinearizable checks histories of one port driven from several
 // goroutines against the spec.
 func TestPortIsLinearizable(t *testing.T) {
-	size, timeout := 50_000, 20*time.Second
+	// Checking time grows faster than the history and varies with it: on
+	// two cores 20k operations take 0.05 to 0.2 s, 50k 0.15 to 2 s. The
+	// timeouts are far above either, so that a loaded machine does not
+	// turn a pass into an unknown.
+	size, timeout := 50_000, 30*time.Second
 	if testing.Short() {
-		size, timeout = 10_000, 5*time.Second
+		size, timeout = 20_000, 10*time.Second
 	}
 	for _, cfg := range linearizabilityConfigs() {
 		t.Run(fmt.Sprintf("%v/cap=%d/low=%d", cfg.Policy, cfg.Cap, cfg.Low), func(t *testing.T) {
@@ -345,8 +349,8 @@ func TestLinearizabilityRejectsStaleRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	ops := []porcupine.Operation{
-		{ClientId: 0, Input: opSend, Call: 0, Output: result{went: true}, Return: 10},
-		{ClientId: 1, Input: opInFlight, Call: 20, Output: result{n: 0}, Return: 30},
+		{ClientId: 0, Input: opSend, Call: 0, Output: opResult{went: true}, Return: 10},
+		{ClientId: 1, Input: opInFlight, Call: 20, Output: opResult{n: 0}, Return: 30},
 	}
 	err = checkHistory(cfg, ops, time.Second, t.TempDir())
 	if !errors.Is(err, errNotLinearizable) {
