@@ -345,9 +345,50 @@ func (p *Port) Reap() (r Reply, ok bool) {
 		p.mu.Unlock()
 		return Reply{}, false
 	}
-	p.head = m.link
-	if p.head == nil {
-		p.tail = nil
+	return p.take(m, nil), true
+}
+
+// ReapMsg is [Port.Reap] of m's reply, which need not be the oldest: a
+// simulated schedule that reaps in another order than completion. ok is
+// false, doing nothing, when m is not a reply of p waiting to be reaped.
+func (p *Port) ReapMsg(m *Msg) (r Reply, ok bool) {
+	if m == nil {
+		return Reply{}, false
+	}
+	p.mu.Lock()
+	var prev *Msg
+	for x := p.head; x != m; x = x.link {
+		if x == nil {
+			p.mu.Unlock()
+			return Reply{}, false
+		}
+		prev = x
+	}
+	return p.take(m, prev), true
+}
+
+// AppendReplies appends the messages whose replies wait to be reaped to
+// dst, oldest first, for a simulated schedule that picks one to reap with
+// [Port.ReapMsg]. They stay the port's: read them before the next reap.
+func (p *Port) AppendReplies(dst []*Msg) []*Msg {
+	p.mu.Lock()
+	for m := p.head; m != nil; m = m.link {
+		dst = append(dst, m)
+	}
+	p.mu.Unlock()
+	return dst
+}
+
+// take unlinks m, which follows prev (nil: m is the head) in the reply
+// queue, and reaps it. Called with p.mu held, which it releases.
+func (p *Port) take(m, prev *Msg) Reply {
+	if prev == nil {
+		p.head = m.link
+	} else {
+		prev.link = m.link
+	}
+	if p.tail == m {
+		p.tail = prev
 	}
 	p.replies--
 	if !mutant.On(mutant.FreeAtCompletion) {
@@ -360,7 +401,7 @@ func (p *Port) Reap() (r Reply, ok bool) {
 		p.stats.ModeChanges++
 		left = true
 	}
-	r = Reply{Seq: m.Seq, Res: m.Res, Thread: m.Thread, FD: m.FD, Op: m.Op, Async: m.Async}
+	r := Reply{Seq: m.Seq, Res: m.Res, Thread: m.Thread, FD: m.FD, Op: m.Op, Async: m.Async}
 	m.Buf = nil // do not keep the caller's buffer reachable from the free list
 	m.Next = nil
 	m.state = stFree
@@ -372,7 +413,7 @@ func (p *Port) Reap() (r Reply, ok bool) {
 	if left && up != nil {
 		up()
 	}
-	return r, true
+	return r
 }
 
 // leaves reports whether in-flight is low enough to leave polling or

@@ -115,6 +115,39 @@ func TestStopAndBlockAtCap(t *testing.T) {
 	acquire(t, q)
 }
 
+// TestReapMsgTakesAnyReply: a reply reaped out of completion order leaves
+// the others queued in their order, the tail included, and frees one slot;
+// a message not waiting to be reaped is refused.
+func TestReapMsgTakesAnyReply(t *testing.T) {
+	p := newPort(t, port.Config{Cap: 4, Low: port.Unset, Policy: port.Block})
+	a, b, c, d := acquire(t, p), acquire(t, p), acquire(t, p), acquire(t, p)
+	for _, m := range []*port.Msg{a, b, c} {
+		p.Complete(m)
+	}
+	sa, sb, sc := a.Seq, b.Seq, c.Seq
+	if r, ok := p.ReapMsg(b); !ok || r.Seq != sb || p.InFlight() != 3 {
+		t.Fatalf("reap of the middle reply: %+v %v, %d in flight", r, ok, p.InFlight())
+	}
+	if _, ok := p.ReapMsg(d); ok {
+		t.Fatal("reaped a message still in flight")
+	}
+	if r, ok := p.ReapMsg(c); !ok || r.Seq != sc {
+		t.Fatalf("reap of the last reply: %+v %v", r, ok)
+	}
+	p.Complete(d)
+	if got := p.AppendReplies(nil); len(got) != 2 || got[0] != a || got[1] != d {
+		t.Fatalf("replies after the out-of-order reaps: %v", got)
+	}
+	for _, want := range []uint64{sa, d.Seq} {
+		if r, ok := p.Reap(); !ok || r.Seq != want {
+			t.Fatalf("reap: %+v %v, want seq %d", r, ok, want)
+		}
+	}
+	if p.InFlight() != 0 || p.Replies() != 0 || p.Outstanding() != 0 {
+		t.Fatalf("%d in flight, %d replies, %d outstanding after every reap", p.InFlight(), p.Replies(), p.Outstanding())
+	}
+}
+
 func TestPollNoHystLowIsCapMinusOne(t *testing.T) {
 	p := newPort(t, port.Config{Cap: 4, Low: 0, Policy: port.PollNoHyst})
 	if p.Low() != 3 {

@@ -33,6 +33,11 @@ type Options struct {
 	Chooser Chooser
 	// MaxSteps bounds a simulated run; 0 is 1,000,000.
 	MaxSteps int
+	// Fine offers the chooser every runnable thread and every waiting
+	// reply, not only the head of a run queue and the oldest reply (see
+	// sim.World.Fine): for a chooser that follows a model path. The
+	// host back end ignores it.
+	Fine bool
 	// Record keeps the event log in Result.Log, for [Check]. A host run's
 	// log has no completions (the host kernel makes them) and is in the
 	// order the processes traced their events.

@@ -54,7 +54,7 @@ func Sim(w *workload.Workload, o Options) (*Result, error) {
 
 func buildSim(w *workload.Workload, o Options) (*sim.World, []Proc, error) {
 	k := sim.New()
-	world := &sim.World{Kernel: k, Record: o.Record}
+	world := &sim.World{Kernel: k, Record: o.Record, Fine: o.Fine}
 	objs := make([]fds, len(w.Objects))
 	for i, ob := range w.Objects {
 		f := fds{kind: ob.Kind, capacity: ob.Capacity}

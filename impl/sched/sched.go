@@ -185,6 +185,25 @@ func (s *Scheduler) Step() bool {
 	if t == nil {
 		return false
 	}
+	s.run(t)
+	return true
+}
+
+// StepThread is [Scheduler.Step] of t instead of the head of the run queue:
+// it reports false, doing nothing, if t is not in the run queue. It is for
+// a simulated schedule that runs any runnable thread, as the model may.
+func (s *Scheduler) StepThread(t *Thread) bool {
+	s.sync()
+	if !s.runq.remove(t) {
+		return false
+	}
+	s.run(t)
+	return true
+}
+
+// run runs t, just taken off the run queue, until it parks, yields or
+// finishes.
+func (s *Scheduler) run(t *Thread) {
 	s.steps++
 	s.cur = t
 	t.state = Running
@@ -201,7 +220,6 @@ func (s *Scheduler) Step() bool {
 	case Done:
 		s.retire(t)
 	}
-	return true
 }
 
 func (s *Scheduler) retire(t *Thread) {
@@ -236,6 +254,30 @@ func (s *Scheduler) Reap() bool {
 	if !ok {
 		return false
 	}
+	s.reaped(r)
+	return true
+}
+
+// ReapMsg is [Scheduler.Reap] of m's reply instead of the oldest: it
+// reports false, doing nothing, if m's reply is not waiting or may not be
+// reaped now. It is for a simulated schedule that reaps any completed
+// reply, as the model may; [port.Port.AppendReplies] lists them.
+func (s *Scheduler) ReapMsg(m *port.Msg) bool {
+	s.sync()
+	if !s.reapAllowed() {
+		return false
+	}
+	r, ok := s.port.ReapMsg(m) // may call s.upcall
+	if !ok {
+		return false
+	}
+	s.reaped(r)
+	return true
+}
+
+// reaped gives a reaped reply to the thread that sent it and wakes the
+// threads the reap lets go on.
+func (s *Scheduler) reaped(r port.Reply) {
 	s.progress++
 	t := s.threads[r.Thread]
 	if t == nil || t.outstanding == 0 {
@@ -274,7 +316,6 @@ func (s *Scheduler) Reap() bool {
 		}
 		s.slotq = s.slotq[:0]
 	}
-	return true
 }
 
 // upcall is the port's announcement that in-flight fell to the low-water
@@ -623,6 +664,20 @@ func (d *deque) pop() *Thread {
 	d.buf[d.head] = nil
 	d.head++
 	return t
+}
+
+// remove takes t out of the queue, wherever it is, and reports whether it
+// was there; the others keep their order.
+func (d *deque) remove(t *Thread) bool {
+	for i := d.head; i < len(d.buf); i++ {
+		if d.buf[i] == t {
+			copy(d.buf[i:], d.buf[i+1:])
+			d.buf[len(d.buf)-1] = nil
+			d.buf = d.buf[:len(d.buf)-1]
+			return true
+		}
+	}
+	return false
 }
 
 func (d *deque) items() []*Thread { return d.buf[d.head:] }

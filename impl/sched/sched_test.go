@@ -113,6 +113,39 @@ func TestCancelledThreadsNextCallReturnsAtOnce(t *testing.T) {
 	}
 }
 
+// TestStepThreadAndReapMsgPickAny: StepThread runs a thread that is not at
+// the head of the run queue, the others keeping their order, and ReapMsg
+// hands a reply that is not the oldest to the thread that sent it.
+func TestStepThreadAndReapMsgPickAny(t *testing.T) {
+	s := newSched(t, port.Config{Cap: 3, Policy: port.Block})
+	var order []string
+	var ths []*sched.Thread
+	for _, name := range []string{"a", "b", "c"} {
+		ths = append(ths, s.Go(name, func(th *sched.Thread) {
+			order = append(order, th.Name())
+			n, _ := th.Write(0, make([]byte, len(th.Name())+int(th.ID())))
+			order = append(order, fmt.Sprintf("%s:%d", th.Name(), n))
+		}))
+	}
+	if !s.StepThread(ths[2]) || s.StepThread(ths[2]) {
+		t.Fatal("StepThread: c should run once, then be parked")
+	}
+	s.Step()
+	s.Step()
+	// Every write completed at its send, in the order a, b, c ran: c, a, b.
+	replies := s.Port().AppendReplies(nil)
+	if len(replies) != 3 || !s.ReapMsg(replies[1]) {
+		t.Fatalf("replies %v: the middle one should be reaped", replies)
+	}
+	if q := s.RunQueue(); len(q) != 1 || q[0] != ths[0] {
+		t.Fatalf("run queue after reaping a's reply: %v", q)
+	}
+	drive(s)
+	if got := fmt.Sprint(order); got != "[c a b a:1 c:3 b:2]" {
+		t.Fatalf("order %s", got)
+	}
+}
+
 // BenchmarkSyscall is one synchronous system call through the scheduler:
 // send, park (the baton goes back), reap, resume. Its cost is mostly the
 // two goroutine switches.

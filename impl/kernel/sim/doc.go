@@ -10,6 +10,10 @@
 // [Random] picks with a seeded generator, so a schedule is repeated exactly
 // by its seed; [SendsFirst] prefers threads, then peers, then completions,
 // then reaps, which drives the naive policies into the seed's deadlocks.
+// A process runs the thread at the head of its run queue and reaps its
+// oldest reply; a [World] that is Fine offers every runnable thread and
+// every waiting reply instead, so that a chooser can follow any path of
+// the model.
 //
 // A run that cannot go on is found by inspection, not by a timeout: when
 // no move is left and work remains it is a deadlock, and when the only

@@ -28,7 +28,8 @@ type Peer interface {
 type ChoiceKind uint8
 
 const (
-	// RunThread: a process runs the thread at the head of its run queue.
+	// RunThread: a process runs the thread at the head of its run queue,
+	// or Choice.Thread when the world is [World.Fine].
 	RunThread ChoiceKind = iota
 	// PeerStep: a peer takes its next step.
 	PeerStep
@@ -37,7 +38,8 @@ const (
 	// RetryKept: a process retries one of its kept calls (polling mode),
 	// offered only when the retry would go through.
 	RetryKept
-	// ReapReply: a process reaps its oldest reply.
+	// ReapReply: a process reaps its oldest reply, or Choice.Msg's when the
+	// world is [World.Fine].
 	ReapReply
 )
 
@@ -48,15 +50,18 @@ type Choice struct {
 	Proc int
 	// Peer is the peer (PeerStep).
 	Peer int
-	// Msg is the message (CompleteMsg).
+	// Msg is the message (CompleteMsg; ReapReply when Fine).
 	Msg *port.Msg
+	// Thread is the thread to run (RunThread when Fine).
+	Thread *sched.Thread
 	// Kept is the index of the kept call (RetryKept).
 	Kept int
 }
 
 // Chooser picks the next move: an index into choices, which are never
 // empty and come in a fixed order (processes' runs, peers, completions in
-// send order, retries of kept calls, reaps).
+// send order, retries of kept calls, reaps; when the world is Fine, a
+// process's runs in run-queue order and its reaps in completion order).
 type Chooser interface {
 	Choose(choices []Choice) int
 }
@@ -98,6 +103,16 @@ type World struct {
 	// completions, in order.
 	Log    []sched.Event
 	Record bool
+	// Fine widens the choices to the moves the model lets any thread and
+	// reply make: a RunThread for each runnable thread of a process whose
+	// run can change anything (not a poller whose attempt would block),
+	// not only for the head of its run queue, and a ReapReply for each
+	// reply waiting, not only the oldest. It is for a chooser that follows
+	// a given path, a model counterexample; off, the choices, and so every
+	// seeded schedule, are the coarse ones.
+	Fine bool
+
+	replies []*port.Msg // scratch for Fine's reaps
 }
 
 // record logs a completion (the kernel's OnComplete, set by Run).
@@ -199,18 +214,31 @@ func (w *World) polling() bool {
 // now go through (or that is cancelled, or whose process left polling).
 func (w *World) useful(s *sched.Scheduler) bool {
 	for _, t := range s.RunQueue() {
-		a := t.Attempt()
-		if a == nil || t.Cancelled() || s.Port().Mode() != port.Polling || a.Op == port.OpCancel ||
-			w.Kernel.Completable(a) {
+		if w.usefulThread(s, t) {
 			return true
 		}
 	}
 	return false
 }
 
+// usefulThread reports whether running t, in s's run queue, can change
+// anything.
+func (w *World) usefulThread(s *sched.Scheduler, t *sched.Thread) bool {
+	a := t.Attempt()
+	return a == nil || t.Cancelled() || s.Port().Mode() != port.Polling || a.Op == port.OpCancel ||
+		w.Kernel.Completable(a)
+}
+
 func (w *World) choices(cs []Choice) []Choice {
 	for i, s := range w.Procs {
-		if s.Runnable() && w.useful(s) {
+		switch {
+		case w.Fine && s.Runnable():
+			for _, t := range s.RunQueue() {
+				if w.usefulThread(s, t) {
+					cs = append(cs, Choice{Kind: RunThread, Proc: i, Thread: t})
+				}
+			}
+		case s.Runnable() && w.useful(s):
 			cs = append(cs, Choice{Kind: RunThread, Proc: i})
 		}
 	}
@@ -232,7 +260,13 @@ func (w *World) choices(cs []Choice) []Choice {
 		}
 	}
 	for i, s := range w.Procs {
-		if s.CanReap() {
+		switch {
+		case w.Fine && s.CanReap():
+			w.replies = s.Port().AppendReplies(w.replies[:0])
+			for _, m := range w.replies {
+				cs = append(cs, Choice{Kind: ReapReply, Proc: i, Msg: m})
+			}
+		case s.CanReap():
 			cs = append(cs, Choice{Kind: ReapReply, Proc: i})
 		}
 	}
@@ -251,7 +285,11 @@ func (w *World) owner(m *port.Msg) int {
 func (w *World) apply(c Choice) {
 	switch c.Kind {
 	case RunThread:
-		w.Procs[c.Proc].Step()
+		if c.Thread != nil {
+			w.Procs[c.Proc].StepThread(c.Thread)
+		} else {
+			w.Procs[c.Proc].Step()
+		}
 	case PeerStep:
 		w.Peers[c.Peer].Step()
 	case CompleteMsg:
@@ -259,7 +297,11 @@ func (w *World) apply(c Choice) {
 	case RetryKept:
 		w.Procs[c.Proc].Retry(c.Kept)
 	case ReapReply:
-		w.Procs[c.Proc].Reap()
+		if c.Msg != nil {
+			w.Procs[c.Proc].ReapMsg(c.Msg)
+		} else {
+			w.Procs[c.Proc].Reap()
+		}
 	}
 }
 
