@@ -437,20 +437,22 @@ func TestALogOffThePathIsReported(t *testing.T) {
 // counterexamples to the simulated kernel: for every built-in under block
 // and stop at caps 1 to 3, the counterexample's path is turned into a
 // schedule, one simulated choice per model action (a thread's step is
-// "run process p", a completion the pending message of that thread and
-// operation, a reap "reap in process p", a peer's step that peer), and the
-// run must end stuck in the model's deadlocked state: its log, validated
-// as above, must lead to that state (same slots held by the same threads,
-// the same threads at the same operations). The same workload under poll
-// must finish on every seed tried.
+// "run thread T", a completion or a reap the message that thread sent at
+// that operation, a peer's step that peer), and the run must end stuck in
+// the model's deadlocked state: its log, validated as above, must lead to
+// that state (same slots held by the same threads, the same threads at the
+// same operations). Every one of the 25 deadlocks must be reproduced. The
+// same workload under poll must finish on every seed tried.
 //
-// The schedule can follow a path only where the implementation lets a
-// chooser choose: the simulated world runs the thread at the head of a
-// process's run queue until it parks, and reaps a process's oldest reply,
-// where the model lets any thread step and any reply be reaped. A cell
-// whose path needs another thread or reply is reported (t.Log) as not
-// followed, with the step where the schedule left the path; it is not
-// counted as reproduced.
+// The model lets any runnable thread step and any completed reply be
+// reaped, where a simulated process by default runs the head of its run
+// queue and reaps its oldest reply; the runs here are Fine (see
+// run.Options), so that the chooser can pick the thread and the reply.
+// A simulated thread still runs until it parks, as user threads on one
+// kernel thread do, where the model may step another thread between two
+// operations of one that has not parked (webserver under stop at cap 2):
+// such a path is replaced by the shortest path of the model to the same
+// deadlock that lets each thread run until it parks (runsToPark).
 func TestCounterexamplesReplayInTheImplementation(t *testing.T) {
 	reproduced, cells := 0, 0
 	for _, name := range workload.BuiltinNames() {
@@ -470,17 +472,26 @@ func TestCounterexamplesReplayInTheImplementation(t *testing.T) {
 				}
 				cells++
 				tr := res.Violation.Trace
-				f := &follower{m: m, w: w, states: tr.States}
+				var orig []model.Action
 				for _, st := range tr.Steps {
-					f.path = append(f.path, st.Action)
+					orig = append(orig, st.Action)
 				}
-				r, err := run.Sim(w, run.Options{Policy: pol, Cap: c, Low: workload.Unset, Chooser: f, Record: true, MaxSteps: 10 * len(f.path)})
+				cell := fmt.Sprintf("%s, %v, cap %d", name, pol, c)
+				path, states := runsToPark(m, orig, tr.States)
+				switch {
+				case states == nil:
+					t.Errorf("%s: no path of the model to its deadlock lets each thread run until it parks", cell)
+					continue
+				case !slices.Equal(path, orig):
+					t.Logf("%s: the counterexample steps a thread that has not parked; followed instead: a path of %d steps that lets each run until it parks", cell, len(path))
+				}
+				f := &follower{m: m, w: w, path: path, states: states, sent: make([]uint64, len(w.Processes)), seqs: map[key]uint64{}}
+				r, err := run.Sim(w, run.Options{Policy: pol, Cap: c, Low: workload.Unset, Chooser: f, Fine: true, Record: true, MaxSteps: 10 * len(f.path)})
 				if err != nil {
 					t.Fatal(err)
 				}
-				cell := fmt.Sprintf("%s, %v, cap %d", name, pol, c)
 				if f.left >= 0 {
-					t.Logf("%s: the schedule left the model's path at step %d of %d (%s)", cell, f.left+1, len(f.path), f.why)
+					t.Errorf("%s: the schedule left the model's path at step %d of %d (%s)", cell, f.left+1, len(f.path), f.why)
 					continue
 				}
 				if !r.Stuck {
@@ -514,12 +525,13 @@ func TestCounterexamplesReplayInTheImplementation(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d deadlocks reproduced in the implementation", reproduced, cells)
-	if reproduced == 0 {
-		t.Error("no counterexample was reproduced")
+	if cells != 25 || reproduced != cells {
+		t.Errorf("%d of %d deadlocks reproduced; want all of 25", reproduced, cells)
 	}
 }
 
-// follower is a chooser that follows a model path, one choice per action.
+// follower is a chooser that follows a model path, one choice per action,
+// in a Fine world.
 type follower struct {
 	m      *model.Model
 	w      *workload.Workload
@@ -530,6 +542,8 @@ type follower struct {
 	left   int // the step where it left the path, or -1 once it did not
 	why    string
 	init   bool
+	sent   []uint64       // per process: the sends of the path so far
+	seqs   map[key]uint64 // model message (thread, operation) → its Seq in the port
 }
 
 func (f *follower) Choose(cs []sim.Choice) int {
@@ -540,6 +554,7 @@ func (f *follower) Choose(cs []sim.Choice) int {
 		a, s := f.path[f.k], f.states[f.k]
 		for i, c := range cs {
 			if f.matches(s, a, c) {
+				f.pass(s, a)
 				f.k++
 				f.last = -1
 				if c.Kind == sim.RunThread {
@@ -551,6 +566,7 @@ func (f *follower) Choose(cs []sim.Choice) int {
 		if isThreadStep(a) && int(a.Who) == f.last {
 			// The thread that ran last did not park: one run of it
 			// took this step too.
+			f.pass(s, a)
 			f.k++
 			continue
 		}
@@ -577,19 +593,112 @@ func isThreadStep(a model.Action) bool {
 	return true
 }
 
+// runsToPark returns path, with its states, if a simulated process can
+// take it: once a thread steps, the next action is a step of the same
+// thread for as long as it has one enabled, since the simulated thread
+// runs until it parks. Otherwise it returns the shortest path of the
+// model, breadth-first in the model's order of actions, from the same
+// initial state to the same final state that keeps that rule, or nil
+// states if there is none.
+func runsToPark(m *model.Model, path []model.Action, states []model.State) ([]model.Action, []model.State) {
+	// running is the thread that must take the next action after a, taken
+	// in s (which it left in next), or -1 for any.
+	running := func(a model.Action, next model.State) int {
+		if !isThreadStep(a) {
+			return -1
+		}
+		if slices.ContainsFunc(m.Actions(next, nil), func(b model.Action) bool { return isThreadStep(b) && b.Who == a.Who }) {
+			return int(a.Who)
+		}
+		return -1
+	}
+	keeps := func(last int, a model.Action) bool { return last < 0 || isThreadStep(a) && int(a.Who) == last }
+	ok, last := true, -1
+	for i, a := range path {
+		if !keeps(last, a) {
+			ok = false
+			break
+		}
+		last = running(a, states[i+1])
+	}
+	if ok {
+		return path, states
+	}
+	type node struct {
+		s      model.State
+		last   int
+		parent int
+		a      model.Action
+	}
+	target := string(m.Encode(nil, states[len(states)-1]))
+	nodes := []node{{s: states[0], last: -1, parent: -1}}
+	seen := map[string]bool{}
+	mark := func(s model.State, last int) bool {
+		k := string(append(m.Encode(nil, s), byte(last+1)))
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		return true
+	}
+	mark(states[0], -1)
+	for i := 0; i < len(nodes); i++ {
+		n := nodes[i]
+		if string(m.Encode(nil, n.s)) == target {
+			var p []model.Action
+			st := []model.State{n.s}
+			for j := i; nodes[j].parent >= 0; j = nodes[j].parent {
+				p = append(p, nodes[j].a)
+				st = append(st, nodes[nodes[j].parent].s)
+			}
+			slices.Reverse(p)
+			slices.Reverse(st)
+			return p, st
+		}
+		for _, a := range m.Actions(n.s, nil) {
+			if !keeps(n.last, a) {
+				continue
+			}
+			ns := m.Next(n.s, a)
+			l := running(a, ns)
+			if mark(ns, l) {
+				nodes = append(nodes, node{s: ns, last: l, parent: i, a: a})
+			}
+		}
+	}
+	return nil, nil
+}
+
+// pass notes a path step the schedule took: a send gives the model's
+// message the port's next Seq in its process, which numbers its sends
+// from 1.
+func (f *follower) pass(s model.State, a model.Action) {
+	switch a.Kind {
+	case model.SendCall, model.SendEnterPolling, model.SendStop:
+		p := f.w.Threads[a.Who].Process
+		f.sent[p]++
+		f.seqs[key{int(a.Who), s.PC[a.Who]}] = f.sent[p]
+	}
+}
+
+// seq is the port's Seq of model message i of s.
+func (f *follower) seq(s model.State, i uint32) uint64 {
+	g := s.Msgs[i]
+	return f.seqs[key{int(g.Thread), g.PC}]
+}
+
 func (f *follower) matches(s model.State, a model.Action, c sim.Choice) bool {
 	switch a.Kind {
 	case model.PeerStep:
 		return c.Kind == sim.PeerStep && c.Peer == int(a.Who)
 	case model.CompleteCall:
-		g := s.Msgs[a.Who]
-		th := f.w.Threads[g.Thread]
-		local := slices.Index(f.w.Processes[th.Process].Threads, int(g.Thread))
-		return c.Kind == sim.CompleteMsg && c.Proc == th.Process && int(c.Msg.Thread) == local
+		return c.Kind == sim.CompleteMsg && c.Proc == f.w.Threads[s.Msgs[a.Who].Thread].Process && c.Msg.Seq == f.seq(s, a.Who)
 	case model.ReapReply, model.ReapLeavePolling, model.ReapResume:
-		return c.Kind == sim.ReapReply && c.Proc == int(a.Proc)
+		return c.Kind == sim.ReapReply && c.Proc == int(a.Proc) && c.Msg != nil && c.Msg.Seq == f.seq(s, a.Who)
 	case model.PollRetry, model.PollRetryWouldBlock:
 		return c.Kind == sim.RetryKept && c.Proc == int(a.Proc)
 	}
-	return c.Kind == sim.RunThread && c.Proc == f.w.Threads[a.Who].Process
+	th := f.w.Threads[a.Who]
+	local := slices.Index(f.w.Processes[th.Process].Threads, int(a.Who))
+	return c.Kind == sim.RunThread && c.Proc == th.Process && c.Thread != nil && int(c.Thread.ID()) == local
 }
