@@ -14,6 +14,7 @@ import (
 	"github.com/sysmsg/sysmsg/impl/kernel/sim"
 	"github.com/sysmsg/sysmsg/impl/mutant"
 	"github.com/sysmsg/sysmsg/impl/run"
+	"github.com/sysmsg/sysmsg/model"
 	spec "github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 )
@@ -35,10 +36,59 @@ type seededProperty struct {
 // a _test.go file of that package (the export_test.go idiom), such as the
 // conformance of the port to the spec and the validation of run logs
 // against the model.
-var seededProperties = []seededProperty{
+var seededProperties = append([]seededProperty{
 	{"run.Check", safetyOnSimRuns},
 	{"finishes", pollRunsFinish},
 	{"stuck-vs-model", stuckWhereTheModelDeadlocks},
+	{"runs are paths of the model", simRunsArePaths},
+}, portCatchers()...)
+
+// portCatchers are the port's own properties (conformance to the spec,
+// linearizability), as mutantCatchers lists them.
+func portCatchers() []seededProperty {
+	var out []seededProperty
+	for _, c := range mutantCatchers() {
+		out = append(out, seededProperty{c.property, c.run})
+	}
+	return out
+}
+
+// simRunsArePaths is trace validation as a seeded-bug property: simulated
+// runs of every built-in under every policy at caps 1-3, on a few seeds,
+// must each log a path of the model.
+func simRunsArePaths(t testing.TB) (err error) {
+	defer func() {
+		// A seeded bug may make the implementation panic: that is a catch.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	for _, name := range workload.BuiltinNames() {
+		w := loadBuiltin(t, name)
+		for _, pol := range spec.Policies() {
+			for c := 1; c <= 3; c++ {
+				m, err := model.New(w, model.Config{Policy: pol, Cap: c, Low: workload.Unset})
+				if err != nil {
+					return err
+				}
+				for seed := range 3 {
+					r, err := run.Sim(w, run.Options{Policy: pol, Cap: c, Low: workload.Unset, Seed: uint64(seed), Record: true})
+					if err != nil {
+						return fmt.Errorf("%s, %v, cap %d, seed %d: %w", name, pol, c, seed, err)
+					}
+					if msg := newValidator(m, false).validate(r.Log, r.Finished); msg != "" {
+						return fmt.Errorf("%s, %v, cap %d, seed %d: not a path of the model: %s", name, pol, c, seed, firstLine(msg))
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // seededSeeds is how many seeded schedules each configuration runs, with
