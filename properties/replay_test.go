@@ -57,7 +57,7 @@ import (
 // in a terminal model state, but a stuck run's end is not compared here
 // (TestCounterexamplesReplayInTheImplementation does that).
 
-const maxHidden = 8
+const maxHidden = 64
 
 var ecanceled = port.Errno(syscall.ECANCELED)
 
@@ -226,7 +226,7 @@ func (v *validator) validate(log []sched.Event, finished bool) string {
 			}
 			want, what = byThread(kind), kind.String()
 		case sched.EvComplete:
-			if e.Res == ecanceled && e.Op != port.OpCancel {
+			if e.Res == ecanceled { // a cancelled message, a cancel included
 				k, ok := v.msgs[e.Proc][e.Seq]
 				if !ok {
 					return fail(i, e, "completion of a message never sent")
@@ -286,6 +286,9 @@ func (v *validator) validate(log []sched.Event, finished bool) string {
 		default:
 			return fail(i, e, "an event the model has no step for")
 		}
+		if e.Op == port.OpRead && (e.Kind == sched.EvComplete || e.Kind == sched.EvAttempt || e.Kind == sched.EvRetry) {
+			want = v.readGets(want, e.Res)
+		}
 		a, before, ok := v.take(want)
 		if !ok {
 			return fail(i, e, "no enabled %s of this thread or message, even after %d hidden steps", what, maxHidden)
@@ -322,6 +325,32 @@ func (v *validator) validate(log []sched.Event, finished bool) string {
 		}
 	}
 	return ""
+}
+
+// readGets narrows want to a read whose result in the model is the
+// logged one, an item (res > 0) or end-of-file (0): the hidden steps
+// before a read can let it proceed either way (a peer's send, or its
+// close), and the log says which.
+func (v *validator) readGets(want func(model.State, model.Action) bool, res int64) func(model.State, model.Action) bool {
+	if res < 0 {
+		return want
+	}
+	return func(s model.State, a model.Action) bool {
+		if !want(s, a) {
+			return false
+		}
+		t, pc := int(a.Who), uint16(0)
+		switch a.Kind {
+		case model.CompleteCall:
+			t, pc = int(s.Msgs[a.Who].Thread), s.Msgs[a.Who].PC
+		case model.PollRetry:
+			t, pc = int(a.Thread), a.PC
+		default:
+			pc = s.PC[t]
+		}
+		op := v.w.Threads[t].Ops[pc]
+		return op.Kind != workload.Read || (s.Items[2*op.Object] > 0) == (res > 0)
+	}
 }
 
 // modeOf reads the model's mode of process p from what it enables.
