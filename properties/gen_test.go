@@ -25,7 +25,8 @@ import (
 // below a finite cap or none, and 1 to 3 threads, a process of one thread
 // sometimes being its own reaper; 1 to 5 operations per thread, among
 // read, write, submit read, submit write and close of a pipe or conn, push
-// and pop of a queue, wait (only where a submit is left to wait for) and
+// and pop of a queue (by the first process's threads: a queue is one
+// process's), wait (only where a submit is left to wait for) and
 // cancel of another thread of the same process; 0 to 2 peers (when there
 // is a conn), each with 1 to 5 of send, recv and close on conns; and in
 // each thread or peer an optional repeat of 2 or 3 around a run of its
@@ -107,8 +108,11 @@ func drawWorkload(t *rapid.T) string {
 						genOp{text: "submit read " + o.name, net: 1}, genOp{text: "submit write " + o.name, net: 1},
 						genOp{text: "close " + o.name})
 				}
+				// A user-level queue is one process's: the first's.
 				for _, o := range queues {
-					cands = append(cands, genOp{text: "push " + o.name}, genOp{text: "pop " + o.name})
+					if p == 0 {
+						cands = append(cands, genOp{text: "push " + o.name}, genOp{text: "pop " + o.name})
+					}
 				}
 				if balance > 0 {
 					cands = append(cands, genOp{text: "wait", net: -1})

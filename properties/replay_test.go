@@ -36,11 +36,11 @@ import (
 //     thread's model program must be at its end. A send's operation (read,
 //     write, close or shutdown, cancel) must be the thread's next one in
 //     the model.
-//   - The action must be enabled in the model's state. If it is not, the
-//     model may first take internal steps that the log does not show — a
-//     push or pop on a user queue, a peer's step, and on the host back end
-//     a kernel completion — the fewest that enable it (breadth-first, at
-//     most maxHidden). Nothing else is ever inserted.
+//   - The action must be enabled in one of the model's candidate states,
+//     at once or after internal steps that the log does not show — a push
+//     or pop on a user queue, a peer's step, and on the host back end a
+//     kernel completion — at most maxHidden of them. Nothing else is ever
+//     inserted.
 //   - After each event, the process's slots and mode in the model equal
 //     the port's as logged.
 //   - The cancel's effect: the simulated kernel logs the cancelled
@@ -48,9 +48,13 @@ import (
 //     (or polling attempt); they are held back and must be done in the
 //     model once the cancel's action is taken.
 //
-// What it does not cover: the choice among hidden steps is greedy (the
-// shortest, first in the model's order), so a log could be a path only
-// through a longer hidden detour and be reported as not one; on the host
+// The hidden steps between two events can often be taken in several
+// orders that the log cannot tell apart, so the validator keeps every
+// model state the log so far can have led to (at most maxCandidates), and
+// an event must be a step from at least one of them.
+//
+// What it does not cover: a log that is a path only through more than
+// maxHidden hidden steps before one event is reported as not one; on the host
 // back end the order of two processes' events is the order their
 // goroutines traced them, which the kernel's real order can contradict
 // (the tests use single-process workloads there); a finished run must end
@@ -67,8 +71,13 @@ type key struct {
 }
 
 type validator struct {
-	m     *model.Model
-	w     *workload.Workload
+	m *model.Model
+	w *workload.Workload
+	// set holds every model state the log so far can have led to: the
+	// hidden steps between two events can be taken in more than one order,
+	// and the log alone does not say which. s is one of them, set[0], for
+	// reports.
+	set   []model.State
 	s     model.State
 	host  bool             // completions are hidden steps
 	msgs  []map[uint64]key // per process: Seq → model message
@@ -78,6 +87,7 @@ type validator struct {
 
 func newValidator(m *model.Model, host bool) *validator {
 	v := &validator{m: m, w: m.Workload(), s: m.Init()[0], host: host, syncs: map[int]int{}}
+	v.set = []model.State{v.s}
 	for range v.w.Processes {
 		v.msgs = append(v.msgs, map[uint64]key{})
 	}
@@ -86,8 +96,8 @@ func newValidator(m *model.Model, host bool) *validator {
 
 func (v *validator) thread(e sched.Event) int { return v.w.Processes[e.Proc].Threads[e.Thread] }
 
-func (v *validator) msgIndex(k key) int {
-	return slices.IndexFunc(v.s.Msgs, func(g model.Msg) bool { return int(g.Thread) == k.thread && g.PC == k.pc })
+func msgIndex(s model.State, k key) int {
+	return slices.IndexFunc(s.Msgs, func(g model.Msg) bool { return int(g.Thread) == k.thread && g.PC == k.pc })
 }
 
 // portOp is the operation a thread's workload operation is on a back end.
@@ -121,46 +131,74 @@ func (v *validator) hidden(s model.State, a model.Action) bool {
 	return false
 }
 
-// take finds an action that want accepts, enabled now or after the fewest
-// hidden steps, and takes them all; it returns the action and the state it
-// was taken in, or false if there is none.
-func (v *validator) take(want func(model.State, model.Action) bool) (model.Action, model.State, bool) {
-	var a model.Action
-	s, ok := v.search(func(s model.State) bool {
-		for _, b := range v.m.Actions(s, nil) {
-			if want(s, b) {
-				a = b
-				return true
+// step is one way the model can take a logged event: the action, the
+// state it was taken in, and the state after it.
+type step struct {
+	a             model.Action
+	before, after model.State
+}
+
+// maxCandidates bounds the states the validator keeps; past it the log is
+// reported as too ambiguous to validate, never as a path.
+const maxCandidates = 20000
+
+// take finds every way to take an action that want accepts from the
+// candidate states, enabled at once or after hidden steps (at most
+// maxHidden), with each after-state once.
+func (v *validator) take(want func(model.State, model.Action) bool) []step {
+	var out []step
+	seen := map[string]bool{}
+	for _, s := range v.closure(func(s model.State) bool {
+		return slices.ContainsFunc(v.m.Actions(s, nil), func(a model.Action) bool { return want(s, a) })
+	}) {
+		for _, a := range v.m.Actions(s, nil) {
+			if !want(s, a) {
+				continue
+			}
+			ns := v.m.Next(s, a)
+			if k := string(v.m.Encode(nil, ns)); !seen[k] {
+				seen[k] = true
+				out = append(out, step{a, s, ns})
 			}
 		}
-		return false
-	})
-	if !ok {
-		return a, v.s, false
 	}
-	v.s = v.m.Next(s, a)
-	return a, s, true
+	return out
 }
 
-// reach takes the fewest hidden steps to a state where goal holds.
+// keep makes the after-states of steps the candidates.
+func (v *validator) keep(steps []step) {
+	v.set = v.set[:0]
+	for _, st := range steps {
+		v.set = append(v.set, st.after)
+	}
+	v.s = v.set[0]
+}
+
+// reach keeps the candidates that hidden steps can bring to a state where
+// goal holds, as those states, and reports whether there is one.
 func (v *validator) reach(goal func(model.State) bool) bool {
-	s, ok := v.search(goal)
-	if ok {
-		v.s = s
+	set := v.closure(goal)
+	if len(set) == 0 {
+		return false
 	}
-	return ok
+	v.set, v.s = set, set[0]
+	return true
 }
 
-// search is breadth-first over hidden steps from the current state, at
-// most maxHidden deep, in the model's order of actions.
-func (v *validator) search(goal func(model.State) bool) (model.State, bool) {
-	frontier := []model.State{v.s}
-	seen := map[string]bool{string(v.m.Encode(nil, v.s)): true}
-	for depth := 0; depth <= maxHidden && len(frontier) > 0; depth++ {
+// closure returns every state where goal holds that the candidates reach
+// by at most maxHidden hidden steps, each once, in breadth-first order.
+func (v *validator) closure(goal func(model.State) bool) []model.State {
+	var out []model.State
+	frontier := slices.Clone(v.set)
+	seen := map[string]bool{}
+	for _, s := range frontier {
+		seen[string(v.m.Encode(nil, s))] = true
+	}
+	for depth := 0; depth <= maxHidden && len(frontier) > 0 && len(seen) <= maxCandidates; depth++ {
 		var next []model.State
 		for _, s := range frontier {
 			if goal(s) {
-				return s, true
+				out = append(out, s)
 			}
 			for _, a := range v.m.Actions(s, nil) {
 				if !v.hidden(s, a) {
@@ -175,7 +213,7 @@ func (v *validator) search(goal func(model.State) bool) (model.State, bool) {
 		}
 		frontier = next
 	}
-	return model.State{}, false
+	return out
 }
 
 // state describes the model state for a report.
@@ -289,31 +327,53 @@ func (v *validator) validate(log []sched.Event, finished bool) string {
 		if e.Op == port.OpRead && (e.Kind == sched.EvComplete || e.Kind == sched.EvAttempt || e.Kind == sched.EvRetry) {
 			want = v.readGets(want, e.Res)
 		}
-		a, before, ok := v.take(want)
-		if !ok {
+		steps := v.take(want)
+		if len(steps) == 0 {
 			return fail(i, e, "no enabled %s of this thread or message, even after %d hidden steps", what, maxHidden)
 		}
-		if a.Kind == model.SendCall || a.Kind == model.SendEnterPolling || a.Kind == model.SendStop {
-			pc := before.PC[t]
+		if a := steps[0].a; a.Kind == model.SendCall || a.Kind == model.SendEnterPolling || a.Kind == model.SendStop {
+			// The thread's own program fixes which operation it sends,
+			// whatever order the hidden steps took.
+			pc := steps[0].before.PC[t]
 			if got := v.portOp(th.Ops[pc]); got != e.Op {
 				return fail(i, e, "%s's next operation in the model is %v, the log sends %v", th.Name, got, e.Op)
 			}
+			steps = slices.DeleteFunc(steps, func(st step) bool { return st.before.PC[t] != pc })
 			v.msgs[e.Proc][e.Seq] = key{t, pc}
 		}
-		if cancelled {
-			for _, k := range v.held {
-				j := v.msgIndex(k)
-				if j < 0 || slices.ContainsFunc(v.m.Actions(v.s, nil), func(a model.Action) bool { return a.Kind == model.CompleteCall && int(a.Who) == j }) {
-					return fail(i, e, "the cancel completed %s's message (operation %d); in the model it is not done", v.w.Threads[k.thread].Name, k.pc+1)
+		// Of the ways to take the event, keep those that agree with what
+		// was logged with it: the cancel's done messages, the slots, the
+		// mode. Only if none does is the log off the model's paths.
+		var why string
+		steps = slices.DeleteFunc(steps, func(st step) bool {
+			if cancelled {
+				for _, k := range v.held {
+					j := msgIndex(st.after, k)
+					if j < 0 || slices.ContainsFunc(v.m.Actions(st.after, nil), func(a model.Action) bool { return a.Kind == model.CompleteCall && int(a.Who) == j }) {
+						why = fmt.Sprintf("the cancel completed %s's message (operation %d); in the model it is not done", v.w.Threads[k.thread].Name, k.pc+1)
+						return true
+					}
 				}
 			}
+			if got := v.m.InFlight(st.after, e.Proc); got != e.InFlight {
+				why = fmt.Sprintf("the model holds %d slots, the port %d", got, e.InFlight)
+				return true
+			}
+			if got := modeOf(st.after, e.Proc); got != spec.Mode(e.Mode) {
+				why = fmt.Sprintf("the model is in %v mode, the port in %v", got, e.Mode)
+				return true
+			}
+			return false
+		})
+		if len(steps) == 0 {
+			return fail(i, e, "%s", why)
+		}
+		if cancelled {
 			v.held = v.held[:0]
 		}
-		if got := v.m.InFlight(v.s, e.Proc); got != e.InFlight {
-			return fail(i, e, "the model holds %d slots, the port %d", got, e.InFlight)
-		}
-		if got := modeOf(v.s, e.Proc); got != spec.Mode(e.Mode) {
-			return fail(i, e, "the model is in %v mode, the port in %v", got, e.Mode)
+		v.keep(steps)
+		if len(v.set) > maxCandidates {
+			return fail(i, e, "more than %d model states fit the log so far: too ambiguous to validate", maxCandidates)
 		}
 	}
 	if len(v.held) > 0 {

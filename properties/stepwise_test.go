@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -152,19 +153,22 @@ func simWithin(w *workload.Workload, opt run.Options) (*run.Result, error, bool)
 }
 
 // settles reports whether the model can reach a state where goal holds
-// from the validator's state by hidden steps alone (replay_test.go's:
+// from one of the validator's candidate states by hidden steps alone (replay_test.go's:
 // pushes, pops and peers' steps, which the log does not show), however
 // many: at the end of a log the model may owe more of them than the
 // validator's bounded search takes before one event. Each hidden step
 // moves a program on, so the search ends.
 func settles(v *validator, goal func(model.State) bool) bool {
-	frontier := []model.State{v.s}
-	seen := map[string]bool{string(v.m.Encode(nil, v.s)): true}
+	frontier := slices.Clone(v.set)
+	seen := map[string]bool{}
+	for _, s := range frontier {
+		seen[string(v.m.Encode(nil, s))] = true
+	}
 	for len(frontier) > 0 {
 		s := frontier[0]
 		frontier = frontier[1:]
 		if goal(s) {
-			v.s = s
+			v.s, v.set = s, []model.State{s}
 			return true
 		}
 		for _, a := range v.m.Actions(s, nil) {

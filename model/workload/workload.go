@@ -746,6 +746,26 @@ func (p *parser) resolve() error {
 			op.Target, op.target = t, ref{}
 		}
 	}
+	// A user-level queue lives in one process's memory: its scheduler
+	// wakes the threads waiting on it, and has no way to reach another
+	// process's threads, so neither may the model.
+	owner := map[int]int{} // queue object -> the thread that used it first
+	for ti, th := range p.w.Threads {
+		for _, op := range th.Ops {
+			if op.Kind != Push && op.Kind != Pop {
+				continue
+			}
+			first, seen := owner[op.Object]
+			if !seen {
+				owner[op.Object] = ti
+				continue
+			}
+			if fp := p.w.Threads[first].Process; fp != th.Process {
+				return &Error{File: p.file, Pos: op.Pos, Msg: fmt.Sprintf("queue %s is a user-level queue of process %s (thread %s uses it): a thread of process %s cannot use it",
+					quote(p.w.Objects[op.Object].Name), quote(p.w.Processes[fp].Name), quote(p.w.Threads[first].Name), quote(p.w.Processes[th.Process].Name))}
+			}
+		}
+	}
 	for i := range p.w.Processes {
 		r, ok := p.reaperRefs[i]
 		if !ok {

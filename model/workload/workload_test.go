@@ -35,6 +35,8 @@ func TestParseErrorsNameLineAndColumn(t *testing.T) {
 		{"pipe a\nprocess p\n  thread t\n    cancel t\n  end\nend\n", "f:4:12: a thread cannot cancel its own message: it is waiting for it"},
 		{"pipe a\nprocess p\n  thread t\n    read a\n  end\nend\nprocess q\n  thread u\n    cancel t\n  end\nend\n",
 			"f:9:12: cancel of \"t\", a thread of process \"p\": a thread cancels only threads of its own process"},
+		{"queue q\nprocess p\n  thread t\n    push q\n  end\nend\nprocess r\n  thread u\n    pop q\n  end\nend\n",
+			"f:9:5: queue \"q\" is a user-level queue of process \"p\" (thread \"t\" uses it): a thread of process \"r\" cannot use it"},
 		{"pipe a\nprocess p reaper u\n  thread t\n    read a\n  end\nend\n", "f:2:18: reaper \"u\" is not a thread of process \"p\""},
 		{"pipe a\nprocess p\n  thread t\n    repeat 2\n    end\n  end\nend\n", "f:4:5: empty repeat"},
 		{"pipe a\nprocess p\n  thread t\n    repeat 100\n      repeat 101\n        read a\n      end\n    end\n  end\nend\n",
