@@ -24,24 +24,29 @@ bin/sysmsg: FORCE
 
 .PHONY: FORCE
 
-# test: the whole suite, with the race detector (which needs cgo and a C
-# compiler: apt-get install gcc) over the concurrent packages in their quick
-# form. The HTTP load test needs wrk (apt-get install wrk); without it the
+# test: the whole suite; the seeded implementation bugs (build tag
+# sysmsg_mutant), each of which the properties must catch; and the race
+# detector (which needs cgo and a C compiler: apt-get install gcc) over the
+# concurrent packages in their quick form. The HTTP load test needs wrk (apt-get install wrk); without it the
 # test skips, and this target says so.
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags sysmsg_mutant ./properties/ ./impl/...
 	@command -v wrk >/dev/null || echo "make test: wrk is not installed, so impl/httpd's TestWrkPipelining was skipped (apt-get install wrk)"
-	$(GO) test -race -short -count=1 ./check ./impl/...
+	$(GO) test -race -short -count=1 ./check ./impl/... ./properties/
 
 # prop: the long property runs. The differential test of check/ against its
 # naive reference on 20,000 random models, the seeded engine bugs over more
-# seeds, then the model's fuzzers for a minute each (any accepted workload
+# seeds, the port against its spec on 100,000 operation sequences, the
+# implementation against the model step by step on 500 generated
+# workloads, then the model's fuzzers for a minute each (any accepted workload
 # explored under every policy with the model's contract checked on every
 # state; the cap adds no deadlock under poll).
 prop:
 	$(GO) test ./check -count=1 -run 'TestEngineAgreesWithReference|TestReferenceCatchesSeededBugs' -rapid.checks=20000
+	$(GO) test ./properties -count=1 -run 'TestPortMatchesSpec' -rapid.checks=100000
+	$(GO) test ./properties -count=1 -run 'TestImplementationFollowsTheModel' -rapid.checks=500
 	$(GO) test ./model -run '^$$' -fuzz FuzzModel -fuzztime 60s
 	$(GO) test ./model/workload -run '^$$' -fuzz FuzzParse -fuzztime 30s
 
