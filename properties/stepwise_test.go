@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"testing"
 	"time"
 
@@ -91,10 +90,10 @@ func followsTheModel(text string, pol spec.Policy, c int, seed uint64) string {
 		return "the run is not a path of the model:\n" + msg + "\nthe run:\n" + r.Summary()
 	}
 	switch {
-	case r.Finished && !settles(v, m.Terminal):
-		return "the run finished; the model cannot finish from where the run ended:\n" + v.state() + "the run:\n" + r.Summary()
-	case r.Stuck && !settles(v, func(s model.State) bool { return !m.Terminal(s) && onlySelfLoops(m, s) }):
-		return "the run is stuck; the model can still move from where the run ended:\n" + v.state() + "the run:\n" + r.Summary()
+	case r.Finished && !v.Settle(m.Terminal):
+		return "the run finished; the model cannot finish from where the run ended:\n" + v.State() + "the run:\n" + r.Summary()
+	case r.Stuck && !v.Settle(func(s model.State) bool { return !m.Terminal(s) && onlySelfLoops(m, s) }):
+		return "the run is stuck; the model can still move from where the run ended:\n" + v.State() + "the run:\n" + r.Summary()
 	}
 
 	res, err := check.Explore(context.Background(), m, check.Options{Workers: 1, Livelock: true, MaxStates: stepwiseMaxStates})
@@ -150,39 +149,6 @@ func simWithin(w *workload.Workload, opt run.Options) (*run.Result, error, bool)
 	case <-time.After(stepwiseHang):
 		return nil, nil, true
 	}
-}
-
-// settles reports whether the model can reach a state where goal holds
-// from one of the validator's candidate states by hidden steps alone (replay_test.go's:
-// pushes, pops and peers' steps, which the log does not show), however
-// many: at the end of a log the model may owe more of them than the
-// validator's bounded search takes before one event. Each hidden step
-// moves a program on, so the search ends.
-func settles(v *validator, goal func(model.State) bool) bool {
-	frontier := slices.Clone(v.set)
-	seen := map[string]bool{}
-	for _, s := range frontier {
-		seen[string(v.m.Encode(nil, s))] = true
-	}
-	for len(frontier) > 0 {
-		s := frontier[0]
-		frontier = frontier[1:]
-		if goal(s) {
-			v.s, v.set = s, []model.State{s}
-			return true
-		}
-		for _, a := range v.m.Actions(s, nil) {
-			if !v.hidden(s, a) {
-				continue
-			}
-			ns := v.m.Next(s, a)
-			if k := string(v.m.Encode(nil, ns)); !seen[k] {
-				seen[k] = true
-				frontier = append(frontier, ns)
-			}
-		}
-	}
-	return false
 }
 
 // onlySelfLoops reports whether every action enabled in s leads back to s:
