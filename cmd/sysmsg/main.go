@@ -5,6 +5,7 @@
 //	sysmsg sweep     a grid of caps x policies x workloads, as tables
 //	sysmsg run       a workload on the reference implementation
 //	sysmsg serve     the pipelined HTTP server on the real back end
+//	sysmsg trace     replay a stored counterexample in the model, or the implementation
 //	sysmsg workload  list the built-in workloads, or print one
 //	sysmsg help      a command's usage (as does COMMAND --help)
 //

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model"
+	spec "github.com/sysmsg/sysmsg/model/port"
+	"github.com/sysmsg/sysmsg/model/workload"
+	"github.com/sysmsg/sysmsg/properties/follow"
+	"github.com/sysmsg/sysmsg/traces"
+)
+
+func init() {
+	commands["trace"] = command{"replay a stored counterexample in the model, or the implementation", traceCmd}
+}
+
+func traceUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: sysmsg trace replay FILE [--impl]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Work with a counterexample that sysmsg check --trace wrote.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Subcommands:")
+	fmt.Fprintln(w, "  replay  replay it in the model, and with --impl in the simulated implementation")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'sysmsg trace help replay' for its flags.")
+}
+
+func traceCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		traceUsage(stderr)
+		return exitUsage
+	}
+	if isHelp(args[0]) {
+		if args[0] == "help" && len(args) > 1 {
+			return traceCmd(append(args[1:2:2], "--help"), stdout, stderr)
+		}
+		traceUsage(stdout)
+		return exitOK
+	}
+	switch args[0] {
+	case "replay":
+		return traceReplay(args[1:], stdout, stderr)
+	case "view", "html":
+		fmt.Fprintf(stderr, "sysmsg trace: %s is not built yet; only replay is (see sysmsg trace --help)\n", args[0])
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "sysmsg trace: unknown subcommand %q (want replay; see sysmsg trace --help)\n", args[0])
+	return exitUsage
+}
+
+func traceReplay(args []string, stdout, stderr io.Writer) int {
+	c := newCmdline("trace replay", "FILE [--impl]", `Replay a stored counterexample in the model: rebuild the model from the
+trace's workload text, policy, caps and low-water marks, take the path's
+actions, and check that every step is the stored one and that the end is
+the stored violation (a deadlock, the cycle of a livelock, the broken
+invariant). With --impl, follow a deadlock's path in the simulated
+implementation too, and check that the run gets stuck exactly in the
+model's deadlocked state: the same slots held by the same threads, the same
+threads at the same operations.
+
+Exit 0: it replays (and reproduces); 1: it does not; 2: bad usage or input.
+`, stdout, stderr)
+	impl := c.Bool("impl", false, "also replay a deadlock in the simulated implementation")
+	pos, code := c.parse(args, 1)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) == 0 {
+		return c.failf("name a trace file (see sysmsg trace replay --help)")
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return c.failf("%s: %v", pos[0], pe.Err)
+		}
+		return c.fail(err)
+	}
+	t, err := traces.Read(pos[0], f)
+	f.Close()
+	if err != nil {
+		return c.fail(err)
+	}
+	m, cfg, err := traceModel(t)
+	if err != nil {
+		return c.fail(err)
+	}
+	if *impl && t.Kind != check.Deadlock.String() {
+		return c.failf("--impl replays deadlocks; this trace is a %s", t.Kind)
+	}
+	tr, err := check.Replay(m, t.Path)
+	if err != nil {
+		fmt.Fprintf(stdout, "does not replay in the model: %s\n", userText(err))
+		return exitViolation
+	}
+	n := len(tr.Steps)
+	for i, st := range tr.Steps {
+		text, _, _ := strings.Cut(st.Label.Text, "\t")
+		if want := t.Steps[i]; st.Label.Actor != want.Actor || text != want.Text {
+			fmt.Fprintf(stdout, "does not replay in the model: step %d is %s %s; the trace has %s %s\n", i+1, st.Label.Actor, text, want.Actor, want.Text)
+			return exitViolation
+		}
+	}
+	if why := endDiffers(m, t, tr); why != "" {
+		fmt.Fprintf(stdout, "replayed %d steps in the model: the same steps, but %s\n", n, why)
+		return exitViolation
+	}
+	fmt.Fprintf(stdout, "replayed %d steps in the model: the same steps, ending in %s\n", n, ending(t))
+	if !*impl {
+		return exitOK
+	}
+	var path []model.Action
+	for _, st := range tr.Steps {
+		path = append(path, st.Action)
+	}
+	o, err := follow.Deadlock(m, cfg, path, tr.States)
+	if err != nil {
+		return c.fail(err)
+	}
+	if o.Replaced {
+		fmt.Fprintf(stdout, "the path steps a thread before it parks, which a simulated thread cannot; followed instead: the model's shortest path of %d steps to the same deadlock that lets each thread run until it parks\n", len(o.Path))
+	}
+	switch {
+	case o.States == nil:
+		fmt.Fprintln(stdout, "the implementation cannot follow it: no path of the model to this deadlock lets each thread run until it parks")
+	case o.Left >= 0:
+		fmt.Fprintf(stdout, "the implementation left the path at step %d of %d: %s\n", o.Left+1, len(o.Path), o.Why)
+	case !o.Run.Stuck:
+		fmt.Fprintf(stdout, "the implementation followed the %d steps and did not get stuck:\n%s", len(o.Path), o.Run.Summary())
+	case o.Invalid != "":
+		fmt.Fprintf(stdout, "the implementation's run is not a path of the model:\n%s\n", o.Invalid)
+	case !o.Reproduced:
+		fmt.Fprintf(stdout, "the implementation is stuck elsewhere than the model:\n%s", o.Run.Summary())
+	default:
+		fmt.Fprintf(stdout, "the simulated implementation followed the %d steps and is stuck in the model's deadlocked state: the same slots held by the same threads, the same threads at the same operations\n", len(o.Path))
+		return exitOK
+	}
+	return exitViolation
+}
+
+// traceModel builds the model a trace was found in, from its workload text,
+// policy, caps and low-water marks, with the configuration that makes it.
+// The model takes one cap (and one mark) for every process, or the
+// workload's own: a trace whose per-process figures neither gives is
+// refused, never replayed in another configuration.
+func traceModel(t *traces.Trace) (*model.Model, model.Config, error) {
+	cfg := model.Config{Cap: 0, Low: workload.Unset}
+	w, err := workload.Parse(t.Workload.Name, t.Workload.Text)
+	if err != nil {
+		return nil, cfg, err
+	}
+	if cfg.Policy, err = spec.ParsePolicy(t.Policy); err != nil {
+		return nil, cfg, err
+	}
+	if len(t.Caps) != len(w.Processes) {
+		return nil, cfg, fmt.Errorf("the trace has %d caps for the workload's %d processes", len(t.Caps), len(w.Processes))
+	}
+	same := func(xs []int) bool { return !slices.ContainsFunc(xs, func(x int) bool { return x != xs[0] }) }
+	if same(t.Caps) {
+		cfg.Cap = t.Caps[0]
+	}
+	if same(t.Lows) {
+		cfg.Low = t.Lows[0]
+	}
+	m, err := model.New(w, cfg)
+	if err != nil {
+		return nil, cfg, err
+	}
+	for p := range w.Processes {
+		if m.Cap(p) != t.Caps[p] || m.Low(p) != t.Lows[p] {
+			return nil, cfg, fmt.Errorf("the model cannot be configured as the trace was: process %d has cap %s and low %d in the trace, and %s and %d in the model",
+				p+1, capName(t.Caps[p]), t.Lows[p], capName(m.Cap(p)), m.Low(p))
+		}
+	}
+	return m, cfg, nil
+}
+
+// ending names the violation a trace ends in.
+func ending(t *traces.Trace) string {
+	switch t.Kind {
+	case check.Deadlock.String():
+		return "a deadlock"
+	case check.Livelock.String(), check.NonProgress.String():
+		return fmt.Sprintf("a %s (the cycle from state %d)", t.Kind, t.Loop)
+	}
+	return fmt.Sprintf("a violation of %q", t.Property)
+}
+
+// endDiffers says how the replayed trace's end is not the stored
+// violation, or returns "".
+func endDiffers(m *model.Model, t *traces.Trace, tr check.Trace[model.State, model.Action]) string {
+	last := tr.States[len(tr.States)-1]
+	switch t.Kind {
+	case check.Deadlock.String():
+		if m.Terminal(last) {
+			return "the last state is terminal, not a deadlock"
+		}
+		if len(m.Actions(last, nil)) > 0 {
+			return "the last state is not a deadlock: an action is enabled in it"
+		}
+		return ""
+	case check.Livelock.String(), check.NonProgress.String():
+		if t.Loop < 0 || string(m.Encode(nil, tr.States[t.Loop])) != string(m.Encode(nil, last)) {
+			return fmt.Sprintf("the state at the loop (%d) is not the last state: no cycle", t.Loop)
+		}
+		return ""
+	}
+	for _, p := range m.Properties() {
+		if p.Name != t.Property {
+			continue
+		}
+		switch {
+		case p.Kind == check.AlwaysKind && t.Kind == check.Invariant.String():
+			if p.State(last) {
+				return fmt.Sprintf("%q holds in the last state", p.Name)
+			}
+			return ""
+		case p.Kind == check.StepKind && t.Kind == check.StepInvariant.String() && len(tr.Steps) > 0:
+			if p.Step(tr.States[len(tr.States)-2], tr.Steps[len(tr.Steps)-1].Action, last) {
+				return fmt.Sprintf("%q holds on the last step", p.Name)
+			}
+			return ""
+		}
+	}
+	return fmt.Sprintf("the model has no %s property %q", t.Kind, t.Property)
+}
