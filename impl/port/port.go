@@ -33,26 +33,19 @@ const (
 	PollNoHyst = spec.PollNoHyst
 )
 
-// Mode is the state of a port's send side.
-type Mode uint8
+// Mode is the state of a port's send side, in the spec's words: the port
+// implements the spec's modes, and the property tests compare the two.
+type Mode = spec.Mode
 
+// The modes, as in [spec.Mode].
 const (
 	// Messaging: a system call takes a slot and is sent as a message.
-	Messaging Mode = iota
+	Messaging = spec.Messaging
 	// Polling: a system call sends nothing and is a non-blocking attempt.
-	Polling
+	Polling = spec.Polling
 	// Stopped: no system call may be issued (policy Stop only).
-	Stopped
+	Stopped = spec.Stopped
 )
-
-var modeNames = [...]string{Messaging: "messaging", Polling: "polling", Stopped: "stopped"}
-
-func (m Mode) String() string {
-	if int(m) < len(modeNames) {
-		return modeNames[m]
-	}
-	return fmt.Sprintf("Mode(%d)", m)
-}
 
 // Op is the operation a message asks of the kernel.
 type Op uint8

@@ -162,7 +162,7 @@ func Check(r *Result) []string {
 			}
 			fail(i, e, what, e.InFlight, p.st.InFlight)
 		}
-		if spec.Mode(e.Mode) != p.st.Mode {
+		if e.Mode != p.st.Mode {
 			fail(i, e, "the port is in %v mode; the spec in %v", e.Mode, p.st.Mode)
 		}
 		if err := p.cfg.Check(p.st); err != nil {

@@ -358,7 +358,7 @@ func (v *Validator) Validate(log []sched.Event, finished bool) string {
 				why = fmt.Sprintf("the model holds %d slots, the port %d", got, e.InFlight)
 				return true
 			}
-			if got := modeOf(st.after, e.Proc); got != spec.Mode(e.Mode) {
+			if got := modeOf(st.after, e.Proc); got != e.Mode {
 				why = fmt.Sprintf("the model is in %v mode, the port in %v", got, e.Mode)
 				return true
 			}
