@@ -88,12 +88,21 @@ func TestRunsArePathsOfTheModel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := run.OS(w, run.Options{Policy: spec.Poll, Cap: c, Low: workload.Unset, Record: true, StuckAfter: 5 * time.Second})
-			if err != nil {
-				t.Fatal(err)
+			// Real pipes and socket pairs, then, where the workload has
+			// conns, loopback TCP connections.
+			tcps := []bool{false}
+			if slices.ContainsFunc(w.Objects, func(o workload.Object) bool { return o.Kind == workload.Conn }) {
+				tcps = append(tcps, true)
 			}
-			if msg := newValidator(m, true).validate(r.Log, r.Finished); msg != "" {
-				t.Errorf("host %s, poll, cap %d: the run is not a path of the model:\n%s", name, c, msg)
+			for _, tcp := range tcps {
+				r, err := run.OS(w, run.Options{Policy: spec.Poll, Cap: c, Low: workload.Unset, Record: true, TCP: tcp, StuckAfter: 5 * time.Second})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if msg := newValidator(m, true).validate(r.Log, r.Finished); msg != "" {
+					t.Errorf("host %s, poll, cap %d, tcp %v: the run is not a path of the model:\n%s", name, c, tcp, msg)
+				}
+				t.Logf("host %s, poll, cap %d, tcp %v: %d events, finished %v: a path of the model", name, c, tcp, len(r.Log), r.Finished)
 			}
 		}
 	}
