@@ -54,7 +54,8 @@ prop:
 # the explorer at 10^6 and 10^7 states; the whole check of the web server
 # at 3x3; the port's send and reap; one call
 # through the scheduler; bytes per message at 100,000 in flight; the HTTP
-# server at cap 2 against cap 1024.
+# server at cap 2 against cap 1024; porcupine's check of the port's
+# histories of 1,000 to 50,000 operations, and the port against its spec.
 bench:
 	$(GO) test ./check -run '^$$' -bench 'Explore' -benchtime 1x -count 3
 	$(GO) test ./model -run '^$$' -bench 'CheckWebServer' -benchtime 5x -count 3
@@ -62,6 +63,7 @@ bench:
 	$(GO) test ./impl/sched -run '^$$' -bench Syscall -count 3
 	$(GO) test ./impl/port ./impl/kernel/host -run '^$$' -bench InFlight100k -benchtime 1x -count 3
 	$(GO) test ./impl/httpd -run '^$$' -bench Pipelined -benchtime 200000x -count 3
+	$(GO) test ./properties -run '^$$' -bench 'Linearizability|PortMatchesSpec' -benchtime 5x -count 3
 
 # spin: SPIN and sysmsg side by side on the web server (needs spin and gcc:
 # apt-get install spin gcc). Not part of the test suite.
