@@ -30,9 +30,20 @@
 // workers.
 //
 // A bound ([Options.MaxStates], [Options.MaxDepth], [Options.Timeout],
-// [Options.MemoryLimit]) or a cancelled context ends the search with
-// [Incomplete] and the figures so far, never with [OK].
+// [Options.MemoryLimit]) or a cancelled context ends the check, in any of
+// its passes, with [Incomplete] and the figures so far, never with [OK]; a
+// violation found before the bound tripped is reported all the same. At
+// [Options.MaxDepth] the last level's transitions are still checked, so a
+// depth bound that covers the model gives a complete search.
+//
+// Before it searches, [Explore] holds the model to its contract
+// ([Validate]), and it checks the contract again on a sample of the states
+// it stores ([Options.Validate] for all of them). [Options.Progress]
+// receives a [Progress] snapshot as each pass begins and about once a
+// second; the caller decides how to show it.
 //
 // Findings are data: a violation is a [Violation] in the [Result]. The error
-// from Explore says only that the search could not run.
+// from Explore says only that the check could not run: bad options, or a
+// model that breaks its contract or panics ([ErrInvalidModel],
+// [ErrModelPanic]), named by the path to the state.
 package check
