@@ -39,11 +39,10 @@ test:
 # prop: the long property runs. The differential test of check/ against its
 # naive reference on 20,000 random models, the seeded engine bugs over more
 # seeds, the port against its spec on 100,000 operation sequences, the
-# implementation against the model step by step on 5,000 generated (ten
-# rounds of 500)
-# workloads, then the model's fuzzers for a minute each (any accepted workload
-# explored under every policy with the model's contract checked on every
-# state; the cap adds no deadlock under poll).
+# implementation against the model step by step on 5,000 generated
+# workloads (ten rounds of 500), then the model's fuzzers for a minute each
+# (any accepted workload explored under every policy with the model's
+# contract checked on every state; the cap adds no deadlock under poll).
 prop:
 	$(GO) test ./check -count=1 -run 'TestEngineAgreesWithReference|TestReferenceCatchesSeededBugs' -rapid.checks=20000
 	$(GO) test ./properties -count=1 -run 'TestPortMatchesSpec' -rapid.checks=100000
