@@ -119,11 +119,12 @@ func Explore[S, A any](ctx context.Context, m Model[S, A], opt Options) (res *Re
 }
 
 type explorer[S, A any] struct {
-	m     Model[S, A]
-	fair  Fair[A] // nil unless the model has actors
-	opt   Options
-	props []Property[S, A]
-	kinds []string
+	m       Model[S, A]
+	fair    Fair[A] // nil unless the model has actors
+	nactors int     // len(fair.Actors())
+	opt     Options
+	props   []Property[S, A]
+	kinds   []string
 
 	always, steps, sometimes []int // indices into props
 
@@ -160,7 +161,9 @@ type explorer[S, A any] struct {
 
 func newExplorer[S, A any](m Model[S, A], opt Options) *explorer[S, A] {
 	e := &explorer[S, A]{m: m, opt: opt, props: m.Properties(), kinds: m.Kinds(), at: noID}
-	e.fair, _ = any(m).(Fair[A])
+	if e.fair, _ = any(m).(Fair[A]); e.fair != nil {
+		e.nactors = len(e.fair.Actors())
+	}
 	for i, p := range e.props {
 		switch p.Kind {
 		case AlwaysKind:

@@ -222,7 +222,7 @@ func (e *explorer[S, A]) fairCycle(ctx context.Context, comp []uint32, ncomp uin
 		}
 		ncomp += nsub
 	}
-	nactors := len(e.fair.Actors())
+	nactors := e.nactors
 	n := uint32(e.st.count)
 	// A candidate component has an edge inside it and no terminal state.
 	// Group the candidates' states by component (ids ascending within

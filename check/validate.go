@@ -116,10 +116,6 @@ func (e *explorer[S, A]) validateState(s S, key []byte, sc *scratch[A]) string {
 	if len(sc.again) != len(sc.acts) {
 		return fmt.Sprintf("Actions gave %d actions, then %d", len(sc.acts), len(sc.again))
 	}
-	var actors int
-	if e.fair != nil {
-		actors = len(e.fair.Actors())
-	}
 	for i, a := range sc.acts {
 		if k := m.Kind(a); k < 0 || k >= len(e.kinds) {
 			return fmt.Sprintf("action %d has kind %d, not in 0..%d", i, k, len(e.kinds)-1)
@@ -128,8 +124,8 @@ func (e *explorer[S, A]) validateState(s S, key []byte, sc *scratch[A]) string {
 			return fmt.Sprintf("Actions gave a different action %d the second time", i)
 		}
 		if e.fair != nil {
-			if w := e.fair.Actor(a); w < 0 || w >= actors {
-				return fmt.Sprintf("action %d has actor %d, not in 0..%d", i, w, actors-1)
+			if w := e.fair.Actor(a); w < 0 || w >= e.nactors {
+				return fmt.Sprintf("action %d has actor %d, not in 0..%d", i, w, e.nactors-1)
 			}
 		}
 		sc.enc = m.Encode(sc.enc[:0], m.Next(s, a))

@@ -421,7 +421,7 @@ func (m *Model) threadStep(s State, t int, op workload.Op) (ActKind, bool) {
 	}
 	// The port's rules are the spec's: what a system call does in this
 	// mode with this many slots taken.
-	_, out := m.portConfig(p).Send(m.portState(s, p))
+	_, out := m.portConfig(p).Send(m.PortState(s, p))
 	switch out {
 	case port.RefusedStopped, port.MustWait:
 		return 0, false
@@ -446,10 +446,10 @@ func (m *Model) portConfig(p int) port.Config {
 	return port.Config{Cap: m.caps[p], Low: m.lows[p], Policy: m.policy}
 }
 
-// portState is process p's port in s, in the spec's terms: the slots its
+// PortState is process p's port in s, in the spec's terms: the slots its
 // messages hold and its mode. The spec's reply count is not needed to
 // decide a send, and a reap is decided with its own reply counted.
-func (m *Model) portState(s State, p int) port.State {
+func (m *Model) PortState(s State, p int) port.State {
 	ps := port.State{InFlight: m.InFlight(s, p)}
 	switch {
 	case s.Mode[p]&modeStopped != 0:
@@ -465,7 +465,7 @@ func (m *Model) reapKind(s State, p int) ActKind {
 	if m.mutant == "leave-at-low-plus-one" {
 		c.Low++
 	}
-	ps := m.portState(s, p)
+	ps := m.PortState(s, p)
 	ps.Replies = 1 // the reply this reap takes
 	if _, out, _ := c.Reap(ps); out != port.ReapedLeft {
 		return ReapReply

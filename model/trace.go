@@ -1,9 +1,13 @@
 package model
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sysmsg/sysmsg/check"
+	"github.com/sysmsg/sysmsg/model/port"
+	"github.com/sysmsg/sysmsg/model/workload"
 	"github.com/sysmsg/sysmsg/traces"
 )
 
@@ -32,4 +36,41 @@ func (m *Model) Trace(name, text string, v *check.Violation[State, Action], st c
 		t.Steps = append(t.Steps, traces.Step{Actor: s.Label.Actor, Text: text, Note: note})
 	}
 	return t
+}
+
+// FromTrace builds the model a stored trace was found in, from the trace
+// alone: its workload text, its policy and each process's cap and low.
+// It is how a trace is replayed. A trace whose processes cannot all be
+// given their stored cap and low (a cap or low that differs between
+// processes is taken from the workload's own) is refused.
+func FromTrace(t *traces.Trace) (*Model, Config, error) {
+	cfg := Config{Cap: 0, Low: workload.Unset}
+	w, err := workload.Parse(t.Workload.Name, t.Workload.Text)
+	if err != nil {
+		return nil, cfg, err
+	}
+	if cfg.Policy, err = port.ParsePolicy(t.Policy); err != nil {
+		return nil, cfg, err
+	}
+	if len(t.Caps) != len(w.Processes) {
+		return nil, cfg, fmt.Errorf("the trace has %d caps for the workload's %d processes", len(t.Caps), len(w.Processes))
+	}
+	same := func(xs []int) bool { return !slices.ContainsFunc(xs, func(x int) bool { return x != xs[0] }) }
+	if same(t.Caps) {
+		cfg.Cap = t.Caps[0]
+	}
+	if same(t.Lows) {
+		cfg.Low = t.Lows[0]
+	}
+	m, err := New(w, cfg)
+	if err != nil {
+		return nil, cfg, err
+	}
+	for p := range w.Processes {
+		if m.Cap(p) != t.Caps[p] || m.Low(p) != t.Lows[p] {
+			return nil, cfg, fmt.Errorf("the model cannot be configured as the trace was: process %d has cap %s and low %d in the trace, and %s and %d in the model",
+				p+1, workload.CapText(t.Caps[p]), t.Lows[p], workload.CapText(m.Cap(p)), m.Low(p))
+		}
+	}
+	return m, cfg, nil
 }

@@ -14,82 +14,24 @@ import (
 	"github.com/sysmsg/sysmsg/impl/kernel/sim"
 	"github.com/sysmsg/sysmsg/impl/mutant"
 	"github.com/sysmsg/sysmsg/impl/run"
-	"github.com/sysmsg/sysmsg/model"
 	spec "github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
 )
 
-// seededProperty is one of the project's properties of the implementation,
-// run so that it returns what it found instead of failing: nil when it
-// holds; otherwise an error, a *seededExample when it can name the
-// smallest run that shows the failure. (The signature is that of the
-// catchers of the port's properties, so that they can join the table.)
-type seededProperty struct {
-	name  string
-	check func(t testing.TB) error
-}
-
 // seededProperties are the properties TestSeededBugsCaught holds every
 // seeded bug to, in order: the first that fails is the one said to catch
-// the bug. To hold every bug to another property, add it here: a function
-// of this package, or one of package properties exported to this one from
-// a _test.go file of that package (the export_test.go idiom), such as the
-// conformance of the port to the spec and the validation of run logs
-// against the model.
-var seededProperties = append([]seededProperty{
+// the bug. To hold every bug to another property, add it here.
+//
+// Each is a catcher (port_test.go): a property run that returns what it
+// found instead of failing, a *seededExample when it can name the smallest
+// run that shows the failure. The port's own properties (conformance to
+// the spec, linearizability) join as mutantCatchers lists them.
+var seededProperties = append([]catcher{
 	{"run.Check", safetyOnSimRuns},
 	{"finishes", pollRunsFinish},
 	{"stuck-vs-model", stuckWhereTheModelDeadlocks},
-	{"runs are paths of the model", simRunsArePaths},
-}, portCatchers()...)
-
-// portCatchers are the port's own properties (conformance to the spec,
-// linearizability), as mutantCatchers lists them.
-func portCatchers() []seededProperty {
-	var out []seededProperty
-	for _, c := range mutantCatchers() {
-		out = append(out, seededProperty{c.property, c.run})
-	}
-	return out
-}
-
-// simRunsArePaths is trace validation as a seeded-bug property: simulated
-// runs of every built-in under every policy at caps 1-3, on a few seeds,
-// must each log a path of the model.
-func simRunsArePaths(t testing.TB) (err error) {
-	defer func() {
-		// A seeded bug may make the implementation panic: that is a catch.
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
-		}
-	}()
-	for _, name := range workload.BuiltinNames() {
-		w := loadBuiltin(t, name)
-		for _, pol := range spec.Policies() {
-			for c := 1; c <= 3; c++ {
-				m, err := model.New(w, model.Config{Policy: pol, Cap: c, Low: workload.Unset})
-				if err != nil {
-					return err
-				}
-				for seed := range 3 {
-					r, err := run.Sim(w, run.Options{Policy: pol, Cap: c, Low: workload.Unset, Seed: uint64(seed), Record: true})
-					if err != nil {
-						return fmt.Errorf("%s, %v, cap %d, seed %d: %w", name, pol, c, seed, err)
-					}
-					if msg := newValidator(m, false).validate(r.Log, r.Finished); msg != "" {
-						return fmt.Errorf("%s, %v, cap %d, seed %d: not a path of the model: %s", name, pol, c, seed, firstLine(msg))
-					}
-				}
-			}
-		}
-	}
-	return nil
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
-}
+	{"runs are paths of the model", func(t testing.TB) error { return simRunsArePaths(t, 3) }},
+}, mutantCatchers()...)
 
 // seededSeeds is how many seeded schedules each configuration runs, with
 // sends-first; seededSchedules the same for each cell of the model's table.
@@ -343,8 +285,8 @@ func conform(e workload.Expectation) (c *run.Cell, panicked string, err error) {
 func TestSeededBugsCaught(t *testing.T) {
 	mutant.Set("")
 	for _, p := range seededProperties {
-		if err := p.check(t); err != nil {
-			t.Fatalf("%s fails with no seeded bug: %v", p.name, err)
+		if err := p.run(t); err != nil {
+			t.Fatalf("%s fails with no seeded bug: %v", p.property, err)
 		}
 	}
 	var b strings.Builder
@@ -356,13 +298,13 @@ func TestSeededBugsCaught(t *testing.T) {
 		var first error
 		firstName, by := "", []string{}
 		for _, p := range seededProperties {
-			err := p.check(t)
+			err := p.run(t)
 			if err == nil {
 				continue
 			}
-			by = append(by, p.name)
+			by = append(by, p.property)
 			if first == nil {
-				first, firstName = err, p.name
+				first, firstName = err, p.property
 			}
 		}
 		mutant.Set("")

@@ -114,15 +114,7 @@ func TestStoredTracesReadAndReplay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w, err := workload.Parse(tr.Workload.Name, tr.Workload.Text)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pol, err := port.ParsePolicy(tr.Policy)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := model.New(w, model.Config{Policy: pol, Cap: tr.Caps[0], Low: tr.Lows[0]})
+			m, _, err := model.FromTrace(tr)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/sysmsg/sysmsg/impl/port"
 	"github.com/sysmsg/sysmsg/impl/sched"
 	spec "github.com/sysmsg/sysmsg/model/port"
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 func init() {
@@ -66,7 +67,7 @@ dump) or it failed; 2 bad usage, or an address it cannot listen on.
 		fmt.Fprintf(stderr, "sysmsg serve: %s\n", userText(err))
 		return exitViolation
 	}
-	fmt.Fprintf(stdout, "listening on http://%s — policy %s, cap %s, low %d\n", srv.Addr(), pol, capName(capacity), lowOf(capacity, cf.low, pol))
+	fmt.Fprintf(stdout, "listening on http://%s — policy %s, cap %s, low %d\n", srv.Addr(), pol, workload.CapText(capacity), lowOf(capacity, cf.low, pol))
 
 	stop := make(chan struct{})
 	sig := make(chan os.Signal, 1)
@@ -106,13 +107,6 @@ dump) or it failed; 2 bad usage, or an address it cannot listen on.
 		return exitViolation
 	}
 	return exitOK
-}
-
-func capName(c int) string {
-	if c == port.Unlimited {
-		return "unlimited"
-	}
-	return fmt.Sprint(c)
 }
 
 // lowOf is the low-water mark the server's port uses, by the rule the

@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/sysmsg/sysmsg/check"
 	"github.com/sysmsg/sysmsg/model"
-	spec "github.com/sysmsg/sysmsg/model/port"
-	"github.com/sysmsg/sysmsg/model/workload"
 	"github.com/sysmsg/sysmsg/properties/follow"
 	"github.com/sysmsg/sysmsg/traces"
 )
@@ -20,38 +17,20 @@ func init() {
 	commands["trace"] = command{"replay a stored counterexample in the model, or the implementation", traceCmd}
 }
 
-func traceUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: sysmsg trace replay FILE [--impl]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Work with a counterexample that sysmsg check --trace wrote.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Subcommands:")
-	fmt.Fprintln(w, "  replay  replay it in the model, and with --impl in the simulated implementation")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'sysmsg trace help replay' for its flags.")
+// traceGroup is the trace command; view and html come with the viewer.
+var traceGroup = &group{
+	name:     "trace",
+	synopsis: "replay FILE [--impl]",
+	what:     "Work with a counterexample that sysmsg check --trace wrote.",
+	subs: []subcommand{
+		{"replay", "replay it in the model, and with --impl in the simulated implementation", traceReplay},
+	},
+	pending: []string{"view", "html"},
+	want:    "replay",
 }
 
 func traceCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		traceUsage(stderr)
-		return exitUsage
-	}
-	if isHelp(args[0]) {
-		if args[0] == "help" && len(args) > 1 {
-			return traceCmd(append(args[1:2:2], "--help"), stdout, stderr)
-		}
-		traceUsage(stdout)
-		return exitOK
-	}
-	switch args[0] {
-	case "replay":
-		return traceReplay(args[1:], stdout, stderr)
-	case "view", "html":
-		fmt.Fprintf(stderr, "sysmsg trace: %s is not built yet; only replay is (see sysmsg trace --help)\n", args[0])
-		return exitUsage
-	}
-	fmt.Fprintf(stderr, "sysmsg trace: unknown subcommand %q (want replay; see sysmsg trace --help)\n", args[0])
-	return exitUsage
+	return traceGroup.run(args, stdout, stderr)
 }
 
 func traceReplay(args []string, stdout, stderr io.Writer) int {
@@ -87,7 +66,7 @@ Exit 0: it replays (and reproduces); 1: it does not; 2: bad usage or input.
 	if err != nil {
 		return c.fail(err)
 	}
-	m, cfg, err := traceModel(t)
+	m, cfg, err := model.FromTrace(t)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -142,43 +121,6 @@ Exit 0: it replays (and reproduces); 1: it does not; 2: bad usage or input.
 		return exitOK
 	}
 	return exitViolation
-}
-
-// traceModel builds the model a trace was found in, from its workload text,
-// policy, caps and low-water marks, with the configuration that makes it.
-// The model takes one cap (and one mark) for every process, or the
-// workload's own: a trace whose per-process figures neither gives is
-// refused, never replayed in another configuration.
-func traceModel(t *traces.Trace) (*model.Model, model.Config, error) {
-	cfg := model.Config{Cap: 0, Low: workload.Unset}
-	w, err := workload.Parse(t.Workload.Name, t.Workload.Text)
-	if err != nil {
-		return nil, cfg, err
-	}
-	if cfg.Policy, err = spec.ParsePolicy(t.Policy); err != nil {
-		return nil, cfg, err
-	}
-	if len(t.Caps) != len(w.Processes) {
-		return nil, cfg, fmt.Errorf("the trace has %d caps for the workload's %d processes", len(t.Caps), len(w.Processes))
-	}
-	same := func(xs []int) bool { return !slices.ContainsFunc(xs, func(x int) bool { return x != xs[0] }) }
-	if same(t.Caps) {
-		cfg.Cap = t.Caps[0]
-	}
-	if same(t.Lows) {
-		cfg.Low = t.Lows[0]
-	}
-	m, err := model.New(w, cfg)
-	if err != nil {
-		return nil, cfg, err
-	}
-	for p := range w.Processes {
-		if m.Cap(p) != t.Caps[p] || m.Low(p) != t.Lows[p] {
-			return nil, cfg, fmt.Errorf("the model cannot be configured as the trace was: process %d has cap %s and low %d in the trace, and %s and %d in the model",
-				p+1, capName(t.Caps[p]), t.Lows[p], capName(m.Cap(p)), m.Low(p))
-		}
-	}
-	return m, cfg, nil
 }
 
 // ending names the violation a trace ends in.

@@ -12,48 +12,21 @@ func init() {
 	commands["workload"] = command{"list the built-in workloads, or print one", workloadCmd}
 }
 
-// workloadSubcommands are workload's subcommands, in the order its usage
-// lists them.
-var workloadSubcommands = []struct {
-	name, summary string
-	run           func(args []string, stdout, stderr io.Writer) int
-}{
-	{"list", "list the built-in workloads, one a line: name and title", workloadList},
-	{"show", "print a built-in workload, or a workload file, in the workload format", workloadShow},
-}
-
-func workloadUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: sysmsg workload list|show [ARGS] [flags]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "List the built-in workloads, or print one as a workload file to edit.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Subcommands:")
-	for _, s := range workloadSubcommands {
-		fmt.Fprintf(w, "  %-5s %s\n", s.name, s.summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'sysmsg workload help SUBCOMMAND' for its flags.")
+// workloadGroup is the workload command: its subcommands, in the order its
+// usage lists them.
+var workloadGroup = &group{
+	name:     "workload",
+	synopsis: "list|show [ARGS] [flags]",
+	what:     "List the built-in workloads, or print one as a workload file to edit.",
+	subs: []subcommand{
+		{"list", "list the built-in workloads, one a line: name and title", workloadList},
+		{"show", "print a built-in workload, or a workload file, in the workload format", workloadShow},
+	},
+	want: "list or show",
 }
 
 func workloadCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		workloadUsage(stderr)
-		return exitUsage
-	}
-	if isHelp(args[0]) {
-		if args[0] == "help" && len(args) > 1 {
-			return workloadCmd(append(args[1:2:2], "--help"), stdout, stderr)
-		}
-		workloadUsage(stdout)
-		return exitOK
-	}
-	for _, s := range workloadSubcommands {
-		if s.name == args[0] {
-			return s.run(args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "sysmsg workload: unknown subcommand %q (want list or show; see sysmsg workload --help)\n", args[0])
-	return exitUsage
+	return workloadGroup.run(args, stdout, stderr)
 }
 
 func workloadList(args []string, stdout, stderr io.Writer) int {

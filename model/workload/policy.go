@@ -38,14 +38,15 @@ func (e *SettingError) Error() string {
 	}
 	if e.Pos.Line > 0 {
 		msg = fmt.Sprintf("%s:%d:%d: %s: the file's low was for its cap %s, and cap %d is given in its place",
-			e.File, e.Pos.Line, e.Pos.Col, msg, capWord(e.FileCap), e.Cap)
+			e.File, e.Pos.Line, e.Pos.Col, msg, CapText(e.FileCap), e.Cap)
 	}
 	return msg
 }
 
 func (e *SettingError) Unwrap() error { return ErrSetting }
 
-func capWord(c int) string {
+// CapText names a cap as outputs write it: a number, or "unlimited".
+func CapText(c int) string {
 	if c == Unlimited {
 		return "unlimited"
 	}

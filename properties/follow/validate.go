@@ -148,7 +148,7 @@ func (v *Validator) take(want func(model.State, model.Action) bool) []step {
 	seen := map[string]bool{}
 	for _, s := range v.closure(func(s model.State) bool {
 		return slices.ContainsFunc(v.m.Actions(s, nil), func(a model.Action) bool { return want(s, a) })
-	}) {
+	}, maxHidden) {
 		for _, a := range v.m.Actions(s, nil) {
 			if !want(s, a) {
 				continue
@@ -175,7 +175,13 @@ func (v *Validator) keep(steps []step) {
 // Reach keeps the candidates that hidden steps can bring to a state where
 // goal holds, as those states, and reports whether there is one.
 func (v *Validator) Reach(goal func(model.State) bool) bool {
-	set := v.closure(goal)
+	return v.reachWithin(goal, maxHidden)
+}
+
+// reachWithin is Reach with at most depth hidden steps (any number when
+// depth < 0).
+func (v *Validator) reachWithin(goal func(model.State) bool, depth int) bool {
+	set := v.closure(goal, depth)
 	if len(set) == 0 {
 		return false
 	}
@@ -184,15 +190,16 @@ func (v *Validator) Reach(goal func(model.State) bool) bool {
 }
 
 // closure returns every state where goal holds that the candidates reach
-// by at most maxHidden hidden steps, each once, in breadth-first order.
-func (v *Validator) closure(goal func(model.State) bool) []model.State {
+// by at most maxDepth hidden steps (any number when maxDepth < 0), each
+// once, in breadth-first order.
+func (v *Validator) closure(goal func(model.State) bool, maxDepth int) []model.State {
 	var out []model.State
 	frontier := slices.Clone(v.set)
 	seen := map[string]bool{}
 	for _, s := range frontier {
 		seen[string(v.m.Encode(nil, s))] = true
 	}
-	for depth := 0; depth <= maxHidden && len(frontier) > 0 && len(seen) <= maxCandidates; depth++ {
+	for depth := 0; (maxDepth < 0 || depth <= maxDepth) && len(frontier) > 0 && (maxDepth < 0 || len(seen) <= maxCandidates); depth++ {
 		var next []model.State
 		for _, s := range frontier {
 			if goal(s) {
@@ -358,7 +365,7 @@ func (v *Validator) Validate(log []sched.Event, finished bool) string {
 				why = fmt.Sprintf("the model holds %d slots, the port %d", got, e.InFlight)
 				return true
 			}
-			if got := modeOf(st.after, e.Proc); got != e.Mode {
+			if got := v.m.PortState(st.after, e.Proc).Mode; got != e.Mode {
 				why = fmt.Sprintf("the model is in %v mode, the port in %v", got, e.Mode)
 				return true
 			}
@@ -412,50 +419,13 @@ func (v *Validator) readGets(want func(model.State, model.Action) bool, res int6
 	}
 }
 
-// modeOf reads the model's mode of process p from what it enables.
-func modeOf(s model.State, p int) spec.Mode {
-	return spec.Mode(modeBits(s.Mode[p]))
-}
-
-func modeBits(b uint8) uint8 {
-	switch {
-	case b&1 != 0:
-		return uint8(spec.Polling)
-	case b&2 != 0:
-		return uint8(spec.Stopped)
-	}
-	return uint8(spec.Messaging)
-}
-
 // Settle reports whether the model can reach a state where goal holds
 // from one of the validator's candidate states by hidden steps alone
 // (pushes, pops and peers' steps, which the log does not show), however
 // many: at the end of a log the model may owe more of them than the
 // validator's bounded search takes before one event. Each hidden step
-// moves a program on, so the search ends.
+// moves a program on, so the search ends. Like [Validator.Reach], it keeps
+// the states where goal holds.
 func (v *Validator) Settle(goal func(model.State) bool) bool {
-	frontier := slices.Clone(v.set)
-	seen := map[string]bool{}
-	for _, s := range frontier {
-		seen[string(v.m.Encode(nil, s))] = true
-	}
-	for len(frontier) > 0 {
-		s := frontier[0]
-		frontier = frontier[1:]
-		if goal(s) {
-			v.s, v.set = s, []model.State{s}
-			return true
-		}
-		for _, a := range v.m.Actions(s, nil) {
-			if !v.hidden(s, a) {
-				continue
-			}
-			ns := v.m.Next(s, a)
-			if k := string(v.m.Encode(nil, ns)); !seen[k] {
-				seen[k] = true
-				frontier = append(frontier, ns)
-			}
-		}
-	}
-	return false
+	return v.reachWithin(goal, -1)
 }
