@@ -30,12 +30,57 @@ func (m *Model) Trace(name, text string, v *check.Violation[State, Action], st c
 		NoReturn:  v.Trace.NoReturn,
 		Explain:   v.Explain,
 		Stats:     traces.Stats{States: st.States, Transitions: st.Transitions, Depth: st.Depth, Seconds: st.Seconds},
+		Sizes:     &traces.Sizes{Processes: len(m.w.Processes), Threads: len(m.w.Threads), Peers: len(m.w.Peers), Objects: len(m.w.Objects)},
+		Actors:    m.chartActors(),
 	}
-	for _, s := range v.Trace.Steps {
+	states := v.Trace.States
+	prev := m.Snapshot(states[0])
+	t.Init = prev
+	for i, s := range v.Trace.Steps {
 		text, note, _ := strings.Cut(s.Label.Text, "\t")
-		t.Steps = append(t.Steps, traces.Step{Actor: s.Label.Actor, Text: text, Note: note})
+		next := m.Snapshot(states[i+1])
+		t.Steps = append(t.Steps, traces.Step{
+			Actor: s.Label.Actor, Text: text, Note: note,
+			With:    m.party(states[i], s.Action),
+			Slots:   m.Slots(states[i+1]),
+			Modes:   m.Modes(states[i+1]),
+			Changes: traces.Diff(prev, next),
+		})
+		prev = next
 	}
 	return t
+}
+
+// Refresh rebuilds a stored trace in this version of the format: it
+// replays the path in the trace's model and writes every step's data
+// anew, keeping the search's figures. It is how a trace from an older
+// version (without state data) is viewed, and how a trace is checked to
+// be what its model says.
+func Refresh(t *traces.Trace) (*traces.Trace, *Model, error) {
+	m, _, err := FromTrace(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, err := check.Replay(m, t.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr.Loop, tr.NoReturn = t.Loop, t.NoReturn
+	v := &check.Violation[State, Action]{Kind: kindOf(t.Kind), Property: t.Property, Trace: tr, Explain: t.Explain}
+	st := check.Stats{States: t.Stats.States, Transitions: t.Stats.Transitions, Depth: t.Stats.Depth, Seconds: t.Stats.Seconds}
+	out := m.Trace(t.Workload.Name, t.Workload.Text, v, st)
+	out.Kind, out.Minimised = t.Kind, t.Minimised
+	return out, m, nil
+}
+
+// kindOf is the violation kind a trace names, or -1.
+func kindOf(name string) check.ViolationKind {
+	for k := check.Invariant; k <= check.NonProgress; k++ {
+		if k.String() == name {
+			return k
+		}
+	}
+	return -1
 }
 
 // FromTrace builds the model a stored trace was found in, from the trace

@@ -8,25 +8,40 @@ import (
 	"testing"
 )
 
+// sample is a small version 3 trace: the pipe triangle's first two steps.
 func sample() *Trace {
 	return &Trace{
+		Tool:     "sysmsg test",
 		Title:    "pipe triangle",
 		Workload: Workload{Name: "triangle", Text: "pipe a\n"},
+		Sizes:    &Sizes{Processes: 1, Threads: 2, Objects: 2},
 		Policy:   "stop", Processes: []string{"app"}, Caps: []int{2}, Lows: []int{0},
 		Verdict: "violation", Kind: "deadlock", Property: "no deadlock",
 		Path: []int{0, 0, 0}, Loop: -1, NoReturn: -1,
-		Steps:   []Step{{Actor: "ra", Text: "sends read(a)", Note: "slots 1/2"}, {Actor: "rb", Text: "sends read(b)", Note: "slots 2/2"}},
+		Actors: []string{"ra", "rb", "scheduler", "kernel"},
+		Init:   []Var{{"app slots", "0/2"}, {"app mode", "messaging"}, {"ra", "next read(a)"}, {"rb", "next read(b)"}},
+		Steps: []Step{
+			{Actor: "ra", Text: "sends read(a)", Note: "slots 1/2", With: "kernel", Slots: []int{1}, Modes: []string{"messaging"},
+				Changes: []Change{{"app slots", "0/2", "1/2"}, {"ra", "next read(a)", "parked on read(a)"}}},
+			{Actor: "rb", Text: "sends read(b)", Note: "slots 2/2  cap reached: stops issuing", With: "kernel", Slots: []int{2}, Modes: []string{"stopped until in-flight <= 0"},
+				Changes: []Change{{"app slots", "1/2", "2/2"}, {"app mode", "messaging", "stopped until in-flight <= 0"}, {"rb", "next read(b)", "parked on read(b)"}}},
+		},
 		Explain: []string{"app: slots 2/2"},
 		Stats:   Stats{States: 11, Transitions: 15, Depth: 2},
 	}
 }
 
-func TestWriteReadRoundTrip(t *testing.T) {
+func write(t testing.TB, tr *Trace) string {
+	t.Helper()
 	var b bytes.Buffer
-	if err := Write(&b, sample()); err != nil {
+	if err := Write(&b, tr); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Read("t.json", &b)
+	return b.String()
+}
+
+func TestWriteReadRoundTrip(t *testing.T) {
+	got, err := Read("t.json", strings.NewReader(write(t, sample())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,17 +52,27 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	}
 }
 
+func TestWriteStampsTheTool(t *testing.T) {
+	tr := sample()
+	tr.Tool = ""
+	got, err := Read("t.json", strings.NewReader(write(t, tr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got.Tool, "sysmsg ") {
+		t.Errorf("tool %q", got.Tool)
+	}
+}
+
 func TestReadRejects(t *testing.T) {
-	var good bytes.Buffer
-	Write(&good, sample())
-	text := good.String()
+	text := write(t, sample())
 	cases := []struct{ name, input, want string }{
 		{"syntax", "{\n  \"format\": ,\n}", "t.json:2:13: invalid character ','"},
 		{"truncated", text[:40], "unexpected end of input"},
 		{"type", strings.Replace(text, `"loop": -1`, `"loop": "x"`, 1), `field "loop"`},
 		{"unknown field", strings.Replace(text, `"loop": -1`, `"loop": -1, "colour": 1`, 1), `unknown field "colour"`},
 		{"format", strings.Replace(text, Format, "other", 1), `format "other"`},
-		{"version", strings.Replace(text, `"version": 2`, `"version": 3`, 1), "version 3, this reader knows versions 1 to 2"},
+		{"version", strings.Replace(text, `"version": 3`, `"version": 4`, 1), "version 4, this reader knows versions 1 to 3"},
 		{"processes", strings.Replace(text, `"app"`, `"app", "db"`, 1), "2 processes but 1 caps"},
 		{"steps", strings.Replace(text, `"path": [
     0,
@@ -58,6 +83,14 @@ func TestReadRejects(t *testing.T) {
     0,`, `"path": [
     -1,`, 1), "path element 0 is negative"},
 		{"two values", text + "{}", "more than one JSON value"},
+		{"actor", strings.Replace(text, `"actor": "rb"`, `"actor": "rc"`, 1), `step 2: actor "rc" is not among the actors`},
+		{"party", strings.Replace(text, `"with": "kernel"`, `"with": "nobody"`, 1), `step 1: party "nobody" is not among the actors`},
+		{"change from", strings.Replace(text, `"from": "1/2"`, `"from": "0/2"`, 1), `step 2: "app slots" changes from "0/2", but it was "1/2"`},
+		{"unknown var", strings.Replace(text, `"var": "ra"`, `"var": "rz"`, 1), `step 1: change of unknown variable "rz"`},
+		{"slots", strings.Replace(text, `"slots": [
+        2
+      ]`, `"slots": [3]`, 1), "step 2: process 1 has 3 slots in use, cap 2"},
+		{"old version, new fields", strings.Replace(text, `"version": 3`, `"version": 2`, 1), "version 2 has no actors, init"},
 	}
 	for _, c := range cases {
 		_, err := Read("t.json", strings.NewReader(c.input))
@@ -67,22 +100,51 @@ func TestReadRejects(t *testing.T) {
 	}
 }
 
-// A version 1 trace, written before processes were named, still reads,
-// and renders its configuration without names.
-func TestReadsVersion1(t *testing.T) {
+// oldVersion writes sample as version v (1 or 2) wrote it: without the
+// state data, and for version 1 without the processes' names.
+func oldVersion(t *testing.T, v int) string {
 	old := sample()
-	old.Processes = nil
-	var b bytes.Buffer
-	if err := Write(&b, old); err != nil {
-		t.Fatal(err)
+	old.Tool, old.Sizes, old.Actors, old.Init = "", nil, nil, nil
+	for i := range old.Steps {
+		old.Steps[i].With, old.Steps[i].Slots, old.Steps[i].Modes, old.Steps[i].Changes = "", nil, nil, nil
 	}
-	v1 := strings.Replace(b.String(), `"version": 2`, `"version": 1`, 1)
-	got, err := Read("old.json", strings.NewReader(v1))
-	if err != nil {
-		t.Fatal(err)
+	if v == 1 {
+		old.Processes = nil
 	}
-	if got.Version != 1 || got.Config() != "policy stop, cap 2, low 0" {
-		t.Errorf("version %d, config %q", got.Version, got.Config())
+	text := strings.Replace(write(t, old), `"version": 3`, `"version": `+string(rune('0'+v)), 1)
+	return strings.Replace(text, `"tool": "`+Tool()+`",`, "", 1)
+}
+
+// Traces written by versions 1 and 2 of the format still read; they hold
+// no states, and a view of one has none to show.
+func TestReadsOlderVersions(t *testing.T) {
+	for _, v := range []int{1, 2} {
+		got, err := Read("old.json", strings.NewReader(oldVersion(t, v)))
+		if err != nil {
+			t.Fatalf("version %d: %v", v, err)
+		}
+		if got.Version != v || got.States() != nil {
+			t.Errorf("version %d: read as version %d with states %v", v, got.Version, got.States())
+		}
+		if want := "policy stop, cap 2, low 0"; got.Config() != want {
+			t.Errorf("version %d: config %q", v, got.Config())
+		}
+		view := NewView(got)
+		if len(view.States) != 0 || len(view.Rows) != 2 || view.Rows[0].Actor != 0 || view.Rows[1].Actor != 1 {
+			t.Errorf("version %d: view %+v", v, view)
+		}
+	}
+}
+
+func TestStatesRebuildsEveryStep(t *testing.T) {
+	got := sample().States()
+	want := [][]string{
+		{"0/2", "messaging", "next read(a)", "next read(b)"},
+		{"1/2", "messaging", "parked on read(a)", "next read(b)"},
+		{"2/2", "stopped until in-flight <= 0", "parked on read(a)", "parked on read(b)"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("states %q, want %q", got, want)
 	}
 }
 
@@ -94,38 +156,16 @@ func TestConfigNamesEachProcess(t *testing.T) {
 	}
 }
 
-func TestTextRendersLassoMarkers(t *testing.T) {
-	tr := sample()
-	tr.Kind, tr.Property = "livelock", "no livelock"
-	tr.Path = []int{0, 1, 0, 0}
-	tr.Steps = append(tr.Steps, Step{Actor: "rb", Text: "tries read(b): would block"})
-	tr.Loop, tr.NoReturn = 1, 0
-	var b strings.Builder
-	Text(&b, tr)
-	out := b.String()
-	for _, want := range []string{
-		"pipe triangle — policy stop, cap 2, low 0: LIVELOCK: 1 step, then a cycle of 2 steps that never finishes",
-		"-- from here on the system can no longer finish --",
-		"-- the cycle starts here and repeats forever --",
-		"-- back to the state before step 2 --",
-		"on the cycle, nothing finishes:",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("rendering lacks %q:\n%s", want, out)
-		}
-	}
-	if strings.Index(out, "no longer finish") > strings.Index(out, "cycle starts") {
-		t.Errorf("markers out of order:\n%s", out)
-	}
-}
-
-// FuzzRead: no input makes Read panic, and what it accepts is whole.
+// FuzzRead: no input makes Read panic, what it accepts is whole, and every
+// accepted trace can be viewed: as a chart, as the state at each step, and
+// as a page's data.
 func FuzzRead(f *testing.F) {
-	var b bytes.Buffer
-	Write(&b, sample())
-	f.Add(b.String())
+	f.Add(write(f, sample()))
 	f.Add("{}")
 	f.Add(`{"format":"sysmsg-trace","version":1,"path":[0]}`)
+	lasso := sample()
+	lasso.Kind, lasso.Loop, lasso.NoReturn = "livelock", 1, 0
+	f.Add(write(f, lasso))
 	f.Fuzz(func(t *testing.T, s string) {
 		tr, err := Read("fuzz", strings.NewReader(s))
 		if err != nil {
@@ -134,7 +174,17 @@ func FuzzRead(f *testing.F) {
 		if len(tr.Steps) != len(tr.Path)-1 || tr.Loop >= len(tr.Path) {
 			t.Fatalf("accepted an inconsistent trace: %+v", tr)
 		}
+		v := NewView(tr)
+		if len(v.Rows) != len(tr.Steps) || (len(v.States) != 0 && len(v.States) != len(tr.Steps)+1) {
+			t.Fatalf("view of %d steps has %d rows and %d states", len(tr.Steps), len(v.Rows), len(v.States))
+		}
 		var out strings.Builder
-		Text(&out, tr)
+		Chart(&out, v, ChartOptions{Width: 60})
+		for n := range v.States {
+			StateText(&out, v, n, ChartOptions{Width: 60})
+		}
+		if strings.ContainsRune(out.String(), 0x1b) {
+			t.Fatalf("an escape character reached a plain chart:\n%q", out.String())
+		}
 	})
 }

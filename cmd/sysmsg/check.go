@@ -327,7 +327,7 @@ func writeTrace(path string, tr *traces.Trace) error {
 func printReport(w io.Writer, m *model.Model, sum model.Summary, tr *traces.Trace) {
 	switch {
 	case tr != nil:
-		traces.Text(w, tr)
+		traces.Chart(w, traces.NewView(tr), chartOptions(termOf(w), false, 0))
 	case sum.Verdict == check.Incomplete:
 		fmt.Fprintf(w, "%s — %s: INCOMPLETE (%s): no violation found so far, which proves nothing\n", m.Workload().Title, m, sum.Reason)
 	default:

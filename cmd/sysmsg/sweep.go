@@ -210,7 +210,7 @@ SIGTERM, which ends the whole sweep).
 			for _, x := range cells[first:] {
 				if x.Trace != nil {
 					fmt.Fprintln(stdout)
-					traces.Text(stdout, x.Trace)
+					traces.Chart(stdout, traces.NewView(x.Trace), chartOptions(termOf(stdout), false, 0))
 				}
 			}
 			fmt.Fprintln(stdout)

@@ -20,13 +20,14 @@ func init() {
 // traceGroup is the trace command; view and html come with the viewer.
 var traceGroup = &group{
 	name:     "trace",
-	synopsis: "replay FILE [--impl]",
+	synopsis: "view|replay FILE",
 	what:     "Work with a counterexample that sysmsg check --trace wrote.",
 	subs: []subcommand{
+		{"view", "show it as a chart in the terminal, or the whole state at one step", traceView},
 		{"replay", "replay it in the model, and with --impl in the simulated implementation", traceReplay},
 	},
-	pending: []string{"view", "html"},
-	want:    "replay",
+	pending: []string{"html"},
+	want:    "view",
 }
 
 func traceCmd(args []string, stdout, stderr io.Writer) int {
@@ -53,16 +54,7 @@ Exit 0: it replays (and reproduces); 1: it does not; 2: bad usage or input.
 	if len(pos) == 0 {
 		return c.failf("name a trace file (see sysmsg trace replay --help)")
 	}
-	f, err := os.Open(pos[0])
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return c.failf("%s: %v", pos[0], pe.Err)
-		}
-		return c.fail(err)
-	}
-	t, err := traces.Read(pos[0], f)
-	f.Close()
+	t, err := readTrace(pos[0])
 	if err != nil {
 		return c.fail(err)
 	}
@@ -121,6 +113,88 @@ Exit 0: it replays (and reproduces); 1: it does not; 2: bad usage or input.
 		return exitOK
 	}
 	return exitViolation
+}
+
+// readTrace reads and checks a stored trace.
+func readTrace(path string) (*traces.Trace, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: %v", path, pe.Err)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return traces.Read(path, f)
+}
+
+// viewOf reads a stored trace for a viewer. A trace from a version of the
+// format without state data is replayed in its model to add it.
+func viewOf(path string) (*traces.Trace, error) {
+	t, err := readTrace(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.Init) > 0 {
+		return t, nil
+	}
+	nt, _, err := model.Refresh(t)
+	if err != nil {
+		return nil, fmt.Errorf("%s: a version %d trace holds no states, and replaying it to add them failed: %w", path, t.Version, err)
+	}
+	return nt, nil
+}
+
+func traceView(args []string, stdout, stderr io.Writer) int {
+	c := newCmdline("trace view", "FILE [--step N] [--no-color] [--width N]", `Show a stored counterexample as a message-sequence chart: one column per
+thread, the scheduler, the kernel and each peer; one row per step, with an
+arrow from who moved to whom the step concerns; each process's slots and
+mode after the step, a change marked; the cycle of a livelock marked; then
+why nothing can move at the end, or why the cycle never finishes. With
+--step N, the whole state after step N (0: the initial state) instead,
+what the step changed marked with its value before.
+
+Colour and box-drawing are used only on a terminal (not with --no-color,
+NO_COLOR or TERM=dumb); a chart longer than the terminal goes through
+$PAGER (else less).
+
+Exit 0: shown; 2: bad usage or input.
+`, stdout, stderr)
+	step := c.Int("step", -1, "show the whole state after step `N` (0: the initial state)")
+	noColor := c.Bool("no-color", false, "plain ASCII, no colour, even on a terminal")
+	width := c.Int("width", 0, "fit the chart in `N` columns (default: the terminal's, else $COLUMNS, else 100)")
+	pos, code := c.parse(args, 1)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) == 0 {
+		return c.failf("name a trace file (see sysmsg trace view --help)")
+	}
+	if *width < 0 || (*width > 0 && *width < 40) {
+		return c.failf("--width %d: at least 40 columns", *width)
+	}
+	t, err := viewOf(pos[0])
+	if err != nil {
+		return c.fail(err)
+	}
+	v := traces.NewView(t)
+	term := termOf(stdout)
+	o := chartOptions(term, *noColor, *width)
+	var b strings.Builder
+	if *step >= 0 {
+		if err := traces.StateText(&b, v, *step, o); err != nil {
+			return c.fail(err)
+		}
+	} else if *step != -1 {
+		return c.failf("--step %d: a step is 0 (the initial state) or more", *step)
+	} else {
+		traces.Chart(&b, v, o)
+	}
+	if err := page(stdout, term, b.String()); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
 }
 
 // ending names the violation a trace ends in.
