@@ -632,7 +632,13 @@ func (m *Model) Actors() []string {
 	for _, p := range m.w.Processes {
 		out = append(out, "reaper of "+p.Name)
 	}
-	out = append(out, m.retryNames...)
+	if m.oneRetryActor() {
+		for _, p := range m.w.Processes {
+			out = append(out, "retries of "+p.Name+"'s kept calls")
+		}
+	} else {
+		out = append(out, m.retryNames...)
+	}
 	for _, p := range m.w.Peers {
 		out = append(out, p.Name)
 	}
@@ -641,18 +647,30 @@ func (m *Model) Actors() []string {
 
 // Actor returns the index in Actors of the actor that takes a.
 func (m *Model) Actor(a Action) int {
-	nt, np := len(m.w.Threads), len(m.w.Processes)
+	nt, np, nr := len(m.w.Threads), len(m.w.Processes), len(m.retryNames)
+	if m.oneRetryActor() {
+		nr = np
+	}
 	switch a.Kind {
 	case CompleteCall:
 		return nt
 	case ReapReply, ReapLeavePolling, ReapResume:
 		return nt + 1 + int(a.Proc)
 	case PollRetry, PollRetryWouldBlock:
+		if m.oneRetryActor() {
+			return nt + 1 + np + int(a.Proc)
+		}
 		return nt + 1 + np + m.retryActor[a.Thread][a.PC]
 	case PeerStep:
-		return nt + 1 + np + len(m.retryNames) + int(a.Who)
+		return nt + 1 + np + nr + int(a.Who)
 	}
 	return int(a.Who)
+}
+
+// oneRetryActor reports the seeded bug one-retry-actor: one actor retries
+// all of a process's kept calls, the coarse split [Model.Actors] warns of.
+func (m *Model) oneRetryActor() bool {
+	return m.mutant == "one-retry-actor" && m.retryActor != nil
 }
 
 var (

@@ -23,6 +23,28 @@ func builtin(t testing.TB, name string, p workload.Params) *workload.Workload {
 	return w
 }
 
+// load returns a built-in, or the workload file name (ending in .wl), and
+// its text.
+func load(t testing.TB, name string) (*workload.Workload, string) {
+	t.Helper()
+	if !strings.HasSuffix(name, ".wl") {
+		w, text, err := workload.Load(name, workload.Params{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w, text
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := workload.Parse(name, string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, string(b)
+}
+
 func run(t testing.TB, w *workload.Workload, cfg Config, opt check.Options) (*Model, *check.Result[State, Action]) {
 	t.Helper()
 	m, err := New(w, cfg)
@@ -148,9 +170,11 @@ func TestStateCounts(t *testing.T) {
 		{"cancel", Config{Policy: port.Poll, Cap: 2, Low: workload.Unset}, 42, 80},
 		{"webserver", Config{Policy: port.Poll, Cap: 2, Low: workload.Unset}, 1459, 4064},
 		{"webserver", Config{Policy: port.PollNoHyst, Cap: 2, Low: workload.Unset}, 1091, 3070},
+		{"testdata/starved-retry.wl", Config{Policy: port.Poll, Cap: 1, Low: workload.Unset}, 35, 65},
 	}
 	for _, c := range cases {
-		_, r := run(t, builtin(t, c.name, workload.Params{}), c.cfg, check.Options{})
+		w, _ := load(t, c.name)
+		_, r := run(t, w, c.cfg, check.Options{})
 		if r.Stats.States != c.states || r.Stats.Transitions != c.transitions {
 			t.Errorf("%s %s cap %d: %d states, %d transitions; want %d, %d",
 				c.name, c.cfg.Policy, c.cfg.Cap, r.Stats.States, r.Stats.Transitions, c.states, c.transitions)
@@ -159,25 +183,40 @@ func TestStateCounts(t *testing.T) {
 }
 
 // TestSeededModelBugsCaught: each seeded bug must be caught by the property
-// written for it.
+// written for it, after the pinned number of steps (the lasso's loop
+// starting after loop steps, or -1), where the correct model passes.
 func TestSeededModelBugsCaught(t *testing.T) {
 	cases := []struct {
 		mutant, property, workload string
 		cap                        int
+		steps, loop                int
 	}{
-		{"slot-freed-at-completion", PropSlotReap, "webserver", 2},
-		{"leave-at-low-plus-one", PropHysteresis, "webserver", 2},
+		{"slot-freed-at-completion", PropSlotReap, "webserver", 2, 3, -1},
+		{"leave-at-low-plus-one", PropHysteresis, "webserver", 2, 5, -1},
 		// A fallback that retries a submitted call in the submitting thread
 		// spins when the thread's own later steps would complete it.
-		{"poll-submit-synchronous", "no livelock", "submitter", 1},
+		{"poll-submit-synchronous", "no livelock", "submitter", 1, 2, 1},
+		// One actor for all of a process's retries lets a "fair" run retry
+		// a kept read that would block forever, the kept write that could
+		// proceed never retried.
+		{"one-retry-actor", "fair progress", "testdata/starved-retry.wl", 1, 8, 7},
 	}
 	for _, c := range cases {
-		_, r := run(t, builtin(t, c.workload, workload.Params{}), Config{Policy: port.Poll, Cap: c.cap, Low: workload.Unset, mutant: c.mutant}, check.Options{})
+		w, _ := load(t, c.workload)
+		cfg := Config{Policy: port.Poll, Cap: c.cap, Low: workload.Unset}
+		if _, r := run(t, w, cfg, check.Options{}); r.Verdict != check.OK {
+			t.Errorf("seeded bug %s: the correct model gives %s on %s at cap %d, want ok", c.mutant, verdict(r), c.workload, c.cap)
+		}
+		cfg.mutant = c.mutant
+		_, r := run(t, w, cfg, check.Options{})
 		if r.Violation == nil || r.Violation.Property != c.property {
 			t.Errorf("seeded bug %s: got %s, want %q violated", c.mutant, verdict(r), c.property)
 			continue
 		}
-		t.Logf("seeded bug %s caught by %q after %d steps", c.mutant, c.property, len(r.Violation.Trace.Steps))
+		tr := r.Violation.Trace
+		if len(tr.Steps) != c.steps || tr.Loop != c.loop {
+			t.Errorf("seeded bug %s caught by %q after %d steps, loop at %d; want %d, %d", c.mutant, c.property, len(tr.Steps), tr.Loop, c.steps, c.loop)
+		}
 	}
 }
 
@@ -372,29 +411,15 @@ end
 // keptWriteStarved is a workload that finishes uncapped and on both back
 // ends; at cap 1 under poll it leaves a kept read that would block and a
 // kept write that could proceed. A scheduler that retried only the read
-// forever would never finish it, and no round-robin scheduler does that.
-const keptWriteStarved = `pipe p capacity 1
-process app cap 1
-  thread t
-    submit read p
-    submit read p
-    write p
-    submit write p
-    wait
-    wait
-    wait
-  end
-end
-`
+// forever would never finish it, and no round-robin scheduler does that
+// (the file tells the story).
+const keptWriteStarved = "testdata/starved-retry.wl"
 
 // TestEveryKeptCallIsRetried: fair progress means every kept call is
 // retried in turn, as impl/sched retries all of them on each turn, so the
 // workload above is verified at every cap under poll.
 func TestEveryKeptCallIsRetried(t *testing.T) {
-	w, err := workload.Parse("kept", keptWriteStarved)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, _ := load(t, keptWriteStarved)
 	for _, c := range []int{1, 2, 3, workload.Unlimited} {
 		m, r := run(t, w, Config{Policy: port.Poll, Cap: c, Low: workload.Unset}, check.Options{})
 		if r.Verdict != check.OK {
@@ -410,10 +435,7 @@ func TestEveryKeptCallIsRetried(t *testing.T) {
 // above, an explanation calls p full only when it is, and empty only when
 // it is.
 func TestExplainSaysWhatIsTrue(t *testing.T) {
-	w, err := workload.Parse("kept", keptWriteStarved)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, _ := load(t, keptWriteStarved)
 	m, err := New(w, Config{Policy: port.Poll, Cap: 1, Low: workload.Unset})
 	if err != nil {
 		t.Fatal(err)
