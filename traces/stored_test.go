@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -133,6 +134,34 @@ func TestStoredTracesReadAndReplay(t *testing.T) {
 				if !bytes.Equal(last, m.Encode(nil, rt.States[tr.Loop])) {
 					t.Errorf("the lasso does not close: the last state is not state %d", tr.Loop)
 				}
+			}
+			if tr.Version < traces.Version {
+				t.Fatalf("stored as version %d: write it anew with make traces", tr.Version)
+			}
+			// The states the trace stores are the model's, step by step.
+			fresh, _, err := model.Refresh(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh.Format, fresh.Version, fresh.Tool = tr.Format, tr.Version, tr.Tool
+			if !reflect.DeepEqual(fresh, tr) {
+				t.Errorf("the stored state data differs from the model's replay")
+			}
+			// The same trace as version 2 wrote it, without the state
+			// data, gets it back by replay.
+			old := *tr
+			old.Version, old.Tool, old.Sizes, old.Actors, old.Init = 2, "", nil, nil, nil
+			old.Steps = nil
+			for _, st := range tr.Steps {
+				old.Steps = append(old.Steps, traces.Step{Actor: st.Actor, Text: st.Text, Note: st.Note})
+			}
+			up, _, err := model.Refresh(&old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			up.Format, up.Version, up.Tool = tr.Format, tr.Version, tr.Tool
+			if !reflect.DeepEqual(up, tr) {
+				t.Errorf("a version 2 copy, refreshed, differs from the stored trace")
 			}
 		})
 	}

@@ -408,7 +408,7 @@ func newReport(m *model.Model, sum model.Summary, tr *traces.Trace) report {
 		// The embedded trace is the trace format, stamped as the file is,
 		// so that it can be cut out and read back.
 		c := *tr
-		c.Format, c.Version = traces.Format, traces.Version
+		c.Format, c.Version, c.Tool = traces.Format, traces.Version, traces.Tool()
 		r.Trace = &c
 	}
 	for p := range m.Workload().Processes {

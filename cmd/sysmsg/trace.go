@@ -161,7 +161,7 @@ $PAGER (else less).
 
 Exit 0: shown; 2: bad usage or input.
 `, stdout, stderr)
-	step := c.Int("step", -1, "show the whole state after step `N` (0: the initial state)")
+	step := c.Int("step", 0, "show the whole state after step `N` (0: the initial state)")
 	noColor := c.Bool("no-color", false, "plain ASCII, no colour, even on a terminal")
 	width := c.Int("width", 0, "fit the chart in `N` columns (default: the terminal's, else $COLUMNS, else 100)")
 	pos, code := c.parse(args, 1)
@@ -182,12 +182,13 @@ Exit 0: shown; 2: bad usage or input.
 	term := termOf(stdout)
 	o := chartOptions(term, *noColor, *width)
 	var b strings.Builder
-	if *step >= 0 {
+	if c.set("step") {
+		if *step < 0 {
+			return c.failf("--step %d: a step is 0 (the initial state) or more", *step)
+		}
 		if err := traces.StateText(&b, v, *step, o); err != nil {
 			return c.fail(err)
 		}
-	} else if *step != -1 {
-		return c.failf("--step %d: a step is 0 (the initial state) or more", *step)
 	} else {
 		traces.Chart(&b, v, o)
 	}
