@@ -14,7 +14,7 @@ func TestNewView(t *testing.T) {
 		Headline: "pipe triangle — policy stop, cap 2, low 0: DEADLOCK after 2 steps",
 		Config:   "policy stop, cap 2, low 0",
 		Kind:     "deadlock", Property: "no deadlock",
-		Columns: []Column{{"ra", "ra"}, {"rb", "rb"}, {"scheduler", "sche"}, {"kernel", "kern"}},
+		Columns:   []Column{{"ra", "ra"}, {"rb", "rb"}, {"scheduler", "sche"}, {"kernel", "kern"}},
 		Processes: []string{"app"}, Caps: []string{"2"},
 		Rows: []Row{
 			{Step: 1, Actor: 0, With: 3, Who: "ra", Text: "sends read(a)", Note: "slots 1/2",
