@@ -139,6 +139,9 @@ func (m *Model) slotsAfter(s State, a Action, p int) string {
 func (m *Model) Explain(s State) []string {
 	w := m.w
 	var out []string
+	if c := m.WaitCycle(s); c != "" {
+		out = append(out, "in short, a cycle of waits: "+c)
+	}
 	for p, proc := range w.Processes {
 		mode := "messaging"
 		switch {
