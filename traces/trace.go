@@ -99,11 +99,13 @@ type Change struct {
 
 // Minimised says how a counterexample was shortened: the search's trace
 // had Before steps; Dropped were removed and Moved pairs of independent
-// steps swapped.
+// steps swapped. CutShort says an interrupt stopped the minimising early:
+// the steps are still a checked counterexample, perhaps not the shortest.
 type Minimised struct {
-	Before  int `json:"before"`
-	Dropped int `json:"dropped"`
-	Moved   int `json:"moved"`
+	Before   int  `json:"before"`
+	Dropped  int  `json:"dropped"`
+	Moved    int  `json:"moved"`
+	CutShort bool `json:"cutShort,omitempty"`
 }
 
 // Workload names the workload and holds its text.
@@ -200,6 +202,8 @@ func Read(name string, r io.Reader) (*Trace, error) {
 		return nil, bad("%d steps for a path of %d actions", len(t.Steps), len(t.Path)-1)
 	case t.Loop < -1 || t.Loop >= len(t.Path):
 		return nil, bad("loop %d outside the %d states", t.Loop, len(t.Path))
+	case t.Minimised != nil && (t.Minimised.Before < 0 || t.Minimised.Dropped < 0 || t.Minimised.Moved < 0 || t.Minimised.Before-t.Minimised.Dropped != len(t.Steps)):
+		return nil, bad("minimised from %d steps with %d dropped, but %d steps", t.Minimised.Before, t.Minimised.Dropped, len(t.Steps))
 	case t.NoReturn < -1 || t.NoReturn >= len(t.Path):
 		return nil, bad("noReturn %d outside the %d states", t.NoReturn, len(t.Path))
 	case strings.TrimSpace(t.Workload.Text) == "":

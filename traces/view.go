@@ -163,7 +163,20 @@ func NewView(t *Trace) View {
 		v.Rows = append(v.Rows, r)
 	}
 	if m := t.Minimised; m != nil {
-		v.Minimised = fmt.Sprintf("minimised from %s: %s dropped, %s moved", steps(m.Before), steps(m.Dropped), steps(m.Moved))
+		v.Minimised = fmt.Sprintf("minimised from the search's %s: %s dropped", steps(m.Before), steps(m.Dropped))
+		switch m.Moved {
+		case 0:
+			if m.Dropped == 0 {
+				v.Minimised = fmt.Sprintf("minimised: none of the search's %s can be dropped or regrouped", steps(m.Before))
+			}
+		case 1:
+			v.Minimised += ", 1 swap of independent steps to keep an actor's steps together"
+		default:
+			v.Minimised += fmt.Sprintf(", %d swaps of independent steps to keep each actor's steps together", m.Moved)
+		}
+		if m.CutShort {
+			v.Minimised += "; cut short by an interrupt, so perhaps not the shortest"
+		}
 	}
 	v.Figures = fmt.Sprintf("found after %d states, %d transitions, depth %d", t.Stats.States, t.Stats.Transitions, t.Stats.Depth)
 	return v

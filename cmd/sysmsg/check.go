@@ -230,6 +230,7 @@ interrupt: Ctrl-C or SIGTERM), with the figures so far.
 	cf.register(c, maxModelCap, "the workload's own")
 	tracePath := c.String("trace", "", "write a counterexample to this `FILE` (checked before the search)")
 	asJSON := c.Bool("json", false, "print one JSON object instead of text")
+	minimise := c.Bool("minimise", false, "drop the steps a counterexample does not need, and group each actor's steps")
 	var bf boundFlags
 	bf.register(c)
 	if _, code := c.parse(args, 0); code >= 0 {
@@ -270,6 +271,14 @@ interrupt: Ctrl-C or SIGTERM), with the figures so far.
 	written := ""
 	if res.Violation != nil {
 		tr = m.Trace(wf.name, text, res.Violation, res.Stats)
+		if *minimise {
+			mt, err := m.MinimisedTrace(ctx, wf.name, text, res.Violation, res.Stats)
+			if err != nil {
+				fmt.Fprintf(stderr, "sysmsg check: --minimise: the counterexample is shown as found: %s\n", userText(err))
+			} else {
+				tr = mt
+			}
+		}
 		if *tracePath != "" {
 			// A trace that cannot be written still leaves the
 			// counterexample on stdout, and the verdict stands.

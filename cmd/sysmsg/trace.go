@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/sysmsg/sysmsg/check"
 	"github.com/sysmsg/sysmsg/model"
@@ -147,13 +150,15 @@ func viewOf(path string) (*traces.Trace, error) {
 }
 
 func traceView(args []string, stdout, stderr io.Writer) int {
-	c := newCmdline("trace view", "FILE [--step N] [--no-color] [--width N]", `Show a stored counterexample as a message-sequence chart: one column per
+	c := newCmdline("trace view", "FILE [--step N] [--minimise] [--no-color] [--width N]", `Show a stored counterexample as a message-sequence chart: one column per
 thread, the scheduler, the kernel and each peer; one row per step, with an
 arrow from who moved to whom the step concerns; each process's slots and
 mode after the step, a change marked; the cycle of a livelock marked; then
 why nothing can move at the end, or why the cycle never finishes. With
 --step N, the whole state after step N (0: the initial state) instead,
-what the step changed marked with its value before.
+what the step changed marked with its value before. With --minimise, the
+counterexample with the steps it does not need dropped and each actor's
+independent steps grouped, checked in the model rebuilt from the trace.
 
 Colour and box-drawing are used only on a terminal (not with --no-color,
 NO_COLOR or TERM=dumb); a chart longer than the terminal goes through
@@ -164,6 +169,7 @@ Exit 0: shown; 2: bad usage or input.
 	step := c.Int("step", 0, "show the whole state after step `N` (0: the initial state)")
 	noColor := c.Bool("no-color", false, "plain ASCII, no colour, even on a terminal")
 	width := c.Int("width", 0, "fit the chart in `N` columns (default: the terminal's, else $COLUMNS, else 100)")
+	minimise := c.Bool("minimise", false, "drop the steps the counterexample does not need, and group each actor's steps")
 	pos, code := c.parse(args, 1)
 	if code >= 0 {
 		return code
@@ -177,6 +183,14 @@ Exit 0: shown; 2: bad usage or input.
 	t, err := viewOf(pos[0])
 	if err != nil {
 		return c.fail(err)
+	}
+	if *minimise {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		t, err = model.Minimise(ctx, t)
+		stop()
+		if err != nil {
+			return c.failf("--minimise: %s", userText(err))
+		}
 	}
 	v := traces.NewView(t)
 	term := termOf(stdout)
