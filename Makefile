@@ -3,7 +3,7 @@ GO ?= go
 SHELL := bash
 STATICCHECK ?= staticcheck
 
-.PHONY: check test prop bench lint spin traces
+.PHONY: check test prop bench lint spin traces screenshot
 
 # check: the main job. The exhaustive check of every built-in workload under
 # every policy at caps 2, 1, 3 and unlimited, as tables, with the cap-2
@@ -27,13 +27,15 @@ bin/sysmsg: FORCE
 # test: the whole suite; the seeded implementation bugs (build tag
 # sysmsg_mutant), each of which the properties must catch; and the race
 # detector (which needs cgo and a C compiler: apt-get install gcc) over the
-# concurrent packages in their quick form. The HTTP load test needs wrk (apt-get install wrk); without it the
-# test skips, and this target says so.
+# concurrent packages in their quick form. The HTTP load test needs wrk (apt-get install wrk),
+# and the trace page's browser test chromium (apt-get install chromium); without them those
+# tests skip, and this target says so.
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags sysmsg_mutant ./properties/ ./impl/...
 	@command -v wrk >/dev/null || echo "make test: wrk is not installed, so impl/httpd's TestWrkPipelining was skipped (apt-get install wrk)"
+	@command -v chromium >/dev/null || echo "make test: chromium is not installed, so traces' TestPageInBrowser was skipped (apt-get install chromium)"
 	$(GO) test -race -short -count=1 ./check ./impl/... ./properties/
 
 # prop: the long property runs. The differential test of check/ against its
@@ -73,6 +75,12 @@ bench:
 traces:
 	$(GO) test ./traces -count=1 -run TestStoredTracesDoNotDrift -rewrite
 	$(GO) test ./model -count=1 -run TestStoredFairLassoDoesNotDrift -rewrite
+
+# screenshot: docs/trace-page.png anew, the trace page of the seed's deadlock
+# (traces/testdata/webserver-block-cap2.json) as headless Chromium draws it
+# (needs chromium: apt-get install chromium). Review it before committing.
+screenshot:
+	$(GO) test ./traces -count=1 -run 'TestPageInBrowser/deadlock' -screenshot ../docs/trace-page.png
 
 # spin: SPIN and sysmsg side by side on the web server (needs spin and gcc:
 # apt-get install spin gcc). Not part of the test suite.

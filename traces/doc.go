@@ -1,6 +1,6 @@
 // Package traces defines the stored form of a counterexample, a versioned
 // JSON document ([Trace], [Write], [Read]), and renders it for a terminal
-// ([Text]).
+// ([Chart], [StateText]) and as a self-contained HTML page ([NewPage], [WritePage]).
 //
 // A trace holds the workload's full text, the configuration, and the path of
 // action indices (the initial state's index, then each step's action among

@@ -126,6 +126,9 @@ func (c *cmdline) usage(w io.Writer) {
 			arg = n.argName()
 		}
 		line := "  --" + f.Name
+		if len(f.Name) == 1 {
+			line = "  -" + f.Name // -o, as such flags are written
+		}
 		if arg != "" {
 			line += " " + arg
 		}

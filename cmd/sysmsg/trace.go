@@ -20,17 +20,17 @@ func init() {
 	commands["trace"] = command{"replay a stored counterexample in the model, or the implementation", traceCmd}
 }
 
-// traceGroup is the trace command; view and html come with the viewer.
+// traceGroup is the trace command.
 var traceGroup = &group{
 	name:     "trace",
-	synopsis: "view|replay FILE",
+	synopsis: "view|html|replay FILE",
 	what:     "Work with a counterexample that sysmsg check --trace wrote.",
 	subs: []subcommand{
 		{"view", "show it as a chart in the terminal, or the whole state at one step", traceView},
+		{"html", "write it as an HTML page: the chart, and the state at the step you select", traceHTML},
 		{"replay", "replay it in the model, and with --impl in the simulated implementation", traceReplay},
 	},
-	pending: []string{"html"},
-	want:    "view",
+	want: "view, html or replay",
 }
 
 func traceCmd(args []string, stdout, stderr io.Writer) int {
