@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/sysmsg/sysmsg/traces"
 )
@@ -25,7 +28,9 @@ The page is self-contained: its style, script and data are inline, it
 loads nothing and works from a file. Every text from the trace is shown as
 text, never run. Without -o, the page goes next to FILE, named as FILE
 with .html in place of .json. It is written through a temporary file, so a
-failed write leaves nothing behind. With --porcupine, the page links to a
+failed write leaves nothing behind. The page shows the counterexample
+minimised (trace view --minimise) with a toggle to all its steps, unless
+--minimise=false. With --porcupine, the page links to a
 porcupine visualization of a linearizability failure (the link is
 relative to the page).
 
@@ -33,6 +38,7 @@ Exit 0: written; 2: bad usage or input.
 `, stdout, stderr)
 	out := c.String("o", "", "write the page to `OUT.html` (default: FILE with .html in place of .json)")
 	porc := c.String("porcupine", "", "link the page to this porcupine visualization `FILE` (an HTML file)")
+	minimise := c.Bool("minimise", true, "show the minimised counterexample first, with a toggle to all the steps; --minimise=false shows the steps as stored")
 	pos, code := c.parse(args, 1)
 	if code >= 0 {
 		return code
@@ -65,7 +71,17 @@ Exit 0: written; 2: bad usage or input.
 	if err != nil {
 		return c.fail(err)
 	}
-	p := traces.NewPage(views(t), link)
+	vs := []traces.NamedView{{Name: "all steps", View: traces.NewView(t)}}
+	if *minimise {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		var note string
+		vs, note = views(ctx, t)
+		stop()
+		if note != "" {
+			fmt.Fprintln(stdout, note)
+		}
+	}
+	p := traces.NewPage(vs, link)
 	if err := writePage(dest, p); err != nil {
 		return c.failf("%s: %v", dest, err)
 	}
