@@ -66,6 +66,7 @@ bench:
 	$(GO) test ./impl/port ./impl/kernel/host -run '^$$' -bench InFlight100k -benchtime 1x -count 3
 	$(GO) test ./impl/httpd -run '^$$' -bench Pipelined -benchtime 200000x -count 3
 	$(GO) test ./properties -run '^$$' -bench 'Linearizability|PortMatchesSpec' -benchtime 5x -count 3
+	$(GO) test ./traces -run '^$$' -bench Page -count 3
 
 # traces: write the stored counterexamples of traces/testdata anew (the
 # web server under block and stop at cap 2, the pipe triangle, a livelock,
