@@ -107,15 +107,7 @@ func TestStoredTracesReadAndReplay(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			f, err := os.Open(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			tr, err := traces.Read(file, f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tr := readStored(t, file)
 			m, _, err := model.FromTrace(tr)
 			if err != nil {
 				t.Fatal(err)
@@ -176,15 +168,7 @@ func TestStoredTracesMinimise(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.json")
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			f, err := os.Open(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			tr, err := traces.Read(file, f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tr := readStored(t, file)
 			mt, err := model.Minimise(context.Background(), tr)
 			if strings.Contains(file, "one-retry-actor") {
 				if !errors.Is(err, check.ErrNotViolation) {
@@ -216,4 +200,19 @@ func TestStoredTracesMinimise(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readStored reads a stored trace, failing the test when it does not read.
+func readStored(t *testing.T, file string) *traces.Trace {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr, err := traces.Read(file, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
 }

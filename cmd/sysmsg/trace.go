@@ -50,14 +50,11 @@ threads at the same operations.
 Exit 0: it replays (and reproduces); 1: it does not; 2: bad usage or input.
 `, stdout, stderr)
 	impl := c.Bool("impl", false, "also replay a deadlock in the simulated implementation")
-	pos, code := c.parse(args, 1)
+	file, code := c.traceFile(args)
 	if code >= 0 {
 		return code
 	}
-	if len(pos) == 0 {
-		return c.failf("name a trace file (see sysmsg trace replay --help)")
-	}
-	t, err := readTrace(pos[0])
+	t, err := readTrace(file)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -118,6 +115,19 @@ Exit 0: it replays (and reproduces); 1: it does not; 2: bad usage or input.
 	return exitViolation
 }
 
+// traceFile parses a trace subcommand's arguments: its flags and one
+// trace file. The code is the exit code to stop with, or -1 to go on.
+func (c *cmdline) traceFile(args []string) (string, int) {
+	pos, code := c.parse(args, 1)
+	if code >= 0 {
+		return "", code
+	}
+	if len(pos) == 0 {
+		return "", c.failf("name a trace file (see sysmsg %s --help)", c.name)
+	}
+	return pos[0], -1
+}
+
 // readTrace reads and checks a stored trace.
 func readTrace(path string) (*traces.Trace, error) {
 	f, err := os.Open(path)
@@ -170,17 +180,14 @@ Exit 0: shown; 2: bad usage or input.
 	noColor := c.Bool("no-color", false, "plain ASCII, no colour, even on a terminal")
 	width := c.Int("width", 0, "fit the chart in `N` columns (default: the terminal's, else $COLUMNS, else 100)")
 	minimise := c.Bool("minimise", false, "drop the steps the counterexample does not need, and group each actor's steps")
-	pos, code := c.parse(args, 1)
+	file, code := c.traceFile(args)
 	if code >= 0 {
 		return code
-	}
-	if len(pos) == 0 {
-		return c.failf("name a trace file (see sysmsg trace view --help)")
 	}
 	if *width < 0 || (*width > 0 && *width < 40) {
 		return c.failf("--width %d: at least 40 columns", *width)
 	}
-	t, err := viewOf(pos[0])
+	t, err := viewOf(file)
 	if err != nil {
 		return c.fail(err)
 	}

@@ -39,14 +39,11 @@ Exit 0: written; 2: bad usage or input.
 	out := c.String("o", "", "write the page to `OUT.html` (default: FILE with .html in place of .json)")
 	porc := c.String("porcupine", "", "link the page to this porcupine visualization `FILE` (an HTML file)")
 	minimise := c.Bool("minimise", true, "show the minimised counterexample first, with a toggle to all the steps; --minimise=false shows the steps as stored")
-	pos, code := c.parse(args, 1)
+	file, code := c.traceFile(args)
 	if code >= 0 {
 		return code
 	}
-	if len(pos) == 0 {
-		return c.failf("name a trace file (see sysmsg trace html --help)")
-	}
-	in := pos[0]
+	in := file
 	dest := *out
 	if dest == "" {
 		if strings.EqualFold(filepath.Ext(in), ".html") {
