@@ -186,5 +186,12 @@ func FuzzRead(f *testing.F) {
 		if strings.ContainsRune(out.String(), 0x1b) {
 			t.Fatalf("an escape character reached a plain chart:\n%q", out.String())
 		}
+		var page strings.Builder
+		if err := WritePage(&page, NewPage([]NamedView{{Name: "all steps", View: v}}, "")); err != nil {
+			t.Fatalf("the page of an accepted trace: %v", err)
+		}
+		if n := strings.Count(strings.ToLower(page.String()), "<script"); n != 2 {
+			t.Fatalf("the page has %d script elements, want its own 2", n)
+		}
 	})
 }
