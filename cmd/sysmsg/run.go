@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/sysmsg/sysmsg/impl/kernel/sim"
@@ -23,6 +27,13 @@ var (
 )
 
 func runMain(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runRun(ctx, args, stdout, stderr)
+}
+
+// runRun is the run command; an interrupt is ctx's cancellation.
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := newCmdline("run", "[flags]", `Run a workload on the reference implementation: on the deterministic
 simulated kernel (--backend sim) or on real non-blocking descriptors
 driven by epoll (--backend os). It prints the time, replies, polls and
@@ -30,8 +41,8 @@ mode changes; a stuck run prints a dump of every thread and slot.
 
 Exit codes: 0 the run finished; 1 it got stuck (a deadlock or a
 livelock); 2 bad usage or input; 3 incomplete: a simulated run reached
---max-steps without finishing, with the figures so far. Ctrl-C and
-SIGTERM end a run at once.
+--max-steps without finishing, or was interrupted (Ctrl-C or SIGTERM end
+a run at once), with the figures so far.
 `, stdout, stderr)
 	var (
 		cf         configFlags
@@ -73,7 +84,7 @@ SIGTERM end a run at once.
 		return c.fail(err)
 	}
 	o := run.Options{Cap: cf.cap.n, Low: cf.low, Policy: pol, Seed: *seed,
-		MaxSteps: maxSteps, StuckAfter: stuckAfter, TCP: *tcp}
+		MaxSteps: maxSteps, StuckAfter: stuckAfter, TCP: *tcp, Interrupt: ctx.Done()}
 	if *sendsFirst {
 		o.Chooser = sim.SendsFirst()
 	}
@@ -105,7 +116,7 @@ SIGTERM end a run at once.
 		return exitViolation
 	case r.Stuck:
 		return exitViolation
-	case r.Bounded:
+	case r.Bounded, r.Interrupted:
 		return exitIncomplete
 	}
 	return exitOK

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testdata/script/*.txt")
@@ -227,5 +228,24 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 	defer pty.Close()
 	if !isTerminal(pty) {
 		t.Error("a pseudo-terminal is not taken for a terminal")
+	}
+}
+
+// An interrupt ends a run at once: incomplete, exit 3, with the figures so
+// far, on either back end; the sim one before its first move.
+func TestInterruptedRunIsIncomplete(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got := runWith(ctx, runRun, "--workload webserver --policy poll --cap 2")
+	if !strings.Contains(got, "INCOMPLETE: interrupted, which shows nothing") || !strings.Contains(got, "time          0 steps (simulated)") || !strings.HasSuffix(got, "[exit 3]\n") {
+		t.Errorf("sim:\n%s", got)
+	}
+	// On the host, a run that can never end is interrupted long before
+	// the watchdog's 30 seconds.
+	ctx, cancel = context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	got = runWith(ctx, runRun, "--workload testdata/forever.wl --backend os --stuck-after 30s")
+	if !strings.Contains(got, "INCOMPLETE: interrupted, which shows nothing") || strings.Contains(got, "STUCK") || !strings.HasSuffix(got, "[exit 3]\n") {
+		t.Errorf("os:\n%s", got)
 	}
 }

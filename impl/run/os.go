@@ -120,6 +120,18 @@ func OS(w *workload.Workload, o Options) (*Result, error) {
 		peerWG.Go(func() { op.run(stopped.Load) })
 	}
 
+	var interrupted atomic.Bool
+	if o.Interrupt != nil {
+		go func() {
+			select {
+			case <-o.Interrupt:
+				interrupted.Store(true)
+				halt()
+			case <-stop:
+			}
+		}()
+	}
+
 	errs := make([]error, len(scheds))
 	var procWG sync.WaitGroup
 	for i, s := range scheds {
@@ -147,7 +159,7 @@ func OS(w *workload.Workload, o Options) (*Result, error) {
 			dumps = append(dumps, scheds[i].Dump().String())
 		}
 	}
-	if !r.Stuck {
+	if !r.Stuck && !interrupted.Load() {
 		// The processes are done; the peers must finish too.
 		done := make(chan struct{})
 		go func() { peerWG.Wait(); close(done) }()
@@ -161,7 +173,12 @@ func OS(w *workload.Workload, o Options) (*Result, error) {
 	halt()
 	peerWG.Wait()
 	r.Elapsed = time.Since(start)
-	r.Finished = !r.Stuck
+	if interrupted.Load() {
+		// Whatever the threads did when the run was halted, it was cut
+		// short: neither finished nor stuck.
+		r.Interrupted, r.Stuck, r.Reason, dumps = true, false, "interrupted", nil
+	}
+	r.Finished = !r.Stuck && !r.Interrupted
 	var pb strings.Builder
 	for _, p := range peers {
 		fmt.Fprintf(&pb, "  %s: %s\n", p.peer.Name, p.state())

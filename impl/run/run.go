@@ -43,6 +43,11 @@ type Options struct {
 	// order the processes traced their events.
 	Record bool
 
+	// Interrupt, when it closes, ends the run at once with
+	// Result.Interrupted and the figures so far (Ctrl-C, SIGTERM); nil
+	// never does.
+	Interrupt <-chan struct{}
+
 	// StuckAfter is the host back end's watchdog; 0 is 2 seconds.
 	StuckAfter time.Duration
 	// TCP makes the host back end's conns loopback TCP connections instead
@@ -71,7 +76,10 @@ type Result struct {
 	// Bounded: a simulated run made Options.MaxSteps moves without
 	// finishing or getting stuck; Reason says so. It shows neither.
 	Bounded bool
-	Reason  string
+	// Interrupted: Options.Interrupt closed before the run ended; like a
+	// bounded run it shows nothing.
+	Interrupted bool
+	Reason      string
 	Dump    string
 	// Steps is the number of simulated moves; Elapsed the host run's time.
 	Steps   int
@@ -108,6 +116,8 @@ func (r *Result) Summary() string {
 		verdict = "STUCK: " + r.Reason
 	case r.Bounded:
 		verdict = "INCOMPLETE: " + r.Reason + ", which shows nothing"
+	case r.Interrupted:
+		verdict = "INCOMPLETE: interrupted, which shows nothing"
 	}
 	fmt.Fprintf(&b, "%s — %s\n", r.Title, verdict)
 	if r.Backend == "sim" {

@@ -29,9 +29,10 @@ func Sim(w *workload.Workload, o Options) (*Result, error) {
 	if max == 0 {
 		max = 1_000_000
 	}
+	world.Interrupt = o.Interrupt
 	out := world.Run(c, max)
 	r := &Result{Title: w.Title, Backend: "sim", Finished: out.Finished, Stuck: out.Stuck, Reason: out.Reason,
-		Steps: out.Steps, Log: world.Log}
+		Steps: out.Steps, Log: world.Log, Interrupted: out.Interrupted}
 	if out.Stuck && out.Steps == max {
 		// The world reports the bound as stuck; it is not: the run was
 		// cut short.

@@ -111,6 +111,9 @@ type World struct {
 	// a given path, a model counterexample; off, the choices, and so every
 	// seeded schedule, are the coarse ones.
 	Fine bool
+	// Interrupt, when it closes, ends a Run between two moves, reported as
+	// an Outcome with Interrupted set; nil never does.
+	Interrupt <-chan struct{}
 
 	replies []*port.Msg // scratch for Fine's reaps
 }
@@ -146,6 +149,8 @@ type Outcome struct {
 	// Stuck: it could not go on (Reason says why).
 	Stuck  bool
 	Reason string
+	// Interrupted: World.Interrupt closed before the run could end.
+	Interrupted bool
 	// Steps is the number of moves made.
 	Steps int
 	// Dumps are every process's state at the end; Peers each peer's.
@@ -175,6 +180,13 @@ func (w *World) Run(c Chooser, maxSteps int) Outcome {
 			}
 			w.dump(&o)
 			return o
+		}
+		if w.Interrupt != nil && step%1024 == 0 {
+			select {
+			case <-w.Interrupt:
+				return Outcome{Steps: step, Interrupted: true, Reason: "interrupted"}
+			default:
+			}
 		}
 		i := c.Choose(cs)
 		if i < 0 || i >= len(cs) {
