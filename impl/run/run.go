@@ -80,7 +80,7 @@ type Result struct {
 	// bounded run it shows nothing.
 	Interrupted bool
 	Reason      string
-	Dump    string
+	Dump        string
 	// Steps is the number of simulated moves; Elapsed the host run's time.
 	Steps   int
 	Elapsed time.Duration
