@@ -4,7 +4,8 @@
 //	sysmsg check     check every state of a workload under a policy and cap
 //	sysmsg sweep     a grid of caps x policies x workloads, as tables
 //	sysmsg run       a workload on the reference implementation
-//	sysmsg serve     the pipelined HTTP server on the real back end
+//	sysmsg serve     the pipelined HTTP server on the real back end (--record: its traffic as pcapng)
+//	sysmsg replay    a capture's HTTP requests sent to a server, with the captured pipelining
 //	sysmsg trace     replay a stored counterexample in the model, or the implementation
 //	sysmsg workload  list the built-in workloads, or print one
 //	sysmsg help      a command's usage (as does COMMAND --help)

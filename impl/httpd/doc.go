@@ -16,4 +16,8 @@
 // hold both slots while the writers wait for one, and the clients wait for
 // the responses: the seed's deadlock, which the watchdog reports from
 // [Server.Serve] as a [*sched.StuckError].
+//
+// A [Tap] in [Config.Tap] is told of every connection's accept, the bytes
+// of each read and write, and its close: package capture's Recorder
+// writes them as a pcapng file of clean TCP (sysmsg serve --record).
 package httpd

@@ -4,8 +4,10 @@ package httpd
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -35,6 +37,9 @@ type Config struct {
 	// StuckAfter is the watchdog's time without progress while threads
 	// wait for a slot or the upcall; 0 is 2 seconds.
 	StuckAfter time.Duration
+	// Tap, when set, sees every connection's accept, reads, writes and
+	// close: a recorder of the server's traffic.
+	Tap Tap
 
 	_ struct{}
 }
@@ -139,9 +144,19 @@ func (srv *Server) Stats() Stats {
 // ends every thread, and closes every descriptor.
 func (srv *Server) Close() error {
 	err := srv.s.Shutdown(time.Second)
+	// In the order accepted, so that a tap sees the same closes run
+	// after run.
+	open := make([]*conn, 0, len(srv.conns))
 	for c := range srv.conns {
+		open = append(open, c)
+	}
+	slices.SortFunc(open, func(a, b *conn) int { return cmp.Compare(a.id, b.id) })
+	for _, c := range open {
 		srv.k.Forget(c.fd)
 		unix.Close(c.fd)
+		if srv.cfg.Tap != nil {
+			srv.cfg.Tap.Closed(c.id)
+		}
 	}
 	srv.k.Forget(srv.lfd)
 	unix.Close(srv.lfd)
@@ -152,7 +167,7 @@ func (srv *Server) Close() error {
 }
 
 func (srv *Server) acceptor(t *sched.Thread) {
-	n := 0
+	var n uint64
 	for {
 		fd, err := t.Accept(srv.lfd)
 		switch {
@@ -164,8 +179,11 @@ func (srv *Server) acceptor(t *sched.Thread) {
 		}
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		srv.stats.Conns++
-		c := &conn{srv: srv, fd: fd, q: sched.NewQueue[reply](fmt.Sprintf("q%d", n), srv.cfg.ReadAhead)}
+		c := &conn{srv: srv, fd: fd, id: n, tap: srv.cfg.Tap, q: sched.NewQueue[reply](fmt.Sprintf("q%d", n), srv.cfg.ReadAhead)}
 		srv.conns[c] = true
+		if c.tap != nil {
+			srv.tapAccept(c)
+		}
 		srv.s.Go(fmt.Sprintf("r%d", n), c.reader)
 		srv.s.Go(fmt.Sprintf("w%d", n), c.writer)
 		n++
@@ -193,6 +211,8 @@ var (
 type conn struct {
 	srv *Server
 	fd  int
+	id  uint64 // the number in the order accepted, from 0
+	tap Tap    // the server's, or nil
 	q   *sched.Queue[reply]
 }
 
@@ -203,6 +223,9 @@ func (c *conn) reader(t *sched.Thread) {
 	have := 0
 	for {
 		n, err := t.Read(c.fd, buf[have:])
+		if c.tap != nil {
+			c.tap.Read(c.id, buf[have:have+n], err)
+		}
 		if err != nil {
 			c.q.Push(t, reply{close: true}) // EOF or error: the writer closes
 			return
@@ -312,6 +335,9 @@ func (c *conn) writer(t *sched.Thread) {
 				c.finish(t, done)
 				return
 			}
+			if c.tap != nil {
+				c.tap.Wrote(c.id, out[:n])
+			}
 			out = out[n:]
 		}
 		c.srv.stats.Responses += uint64(count)
@@ -328,6 +354,9 @@ func (c *conn) writer(t *sched.Thread) {
 func (c *conn) finish(t *sched.Thread, readerDone bool) {
 	_ = t.Close(c.fd)
 	delete(c.srv.conns, c)
+	if c.tap != nil {
+		c.tap.Closed(c.id)
+	}
 	for !readerDone {
 		readerDone = c.q.Pop(t).close
 	}

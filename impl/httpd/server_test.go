@@ -27,7 +27,13 @@ import (
 // is still serving), closes it and returns Serve's error.
 func start(t testing.TB, c port.Config, stuckAfter time.Duration) (*httpd.Server, <-chan struct{}, func() error) {
 	t.Helper()
-	srv, err := httpd.New(httpd.Config{Addr: httpd.Loopback, Sched: c, StuckAfter: stuckAfter})
+	return startConfig(t, httpd.Config{Addr: httpd.Loopback, Sched: c, StuckAfter: stuckAfter})
+}
+
+// startConfig is start with the whole configuration.
+func startConfig(t testing.TB, cfg httpd.Config) (*httpd.Server, <-chan struct{}, func() error) {
+	t.Helper()
+	srv, err := httpd.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
