@@ -23,6 +23,9 @@ type Capture struct {
 	// Packets counts the packets read; Skipped those that were not TCP to
 	// or from the port, or could not be decoded.
 	Packets, Skipped int
+	// Seen counts the TCP connections to the port met in the capture,
+	// those left out included.
+	Seen int
 	// Conns are the TCP connections to the port, in the order of their
 	// first packet, at most Options.MaxConns of them.
 	Conns []Conn

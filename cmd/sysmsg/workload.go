@@ -9,20 +9,21 @@ import (
 )
 
 func init() {
-	commands["workload"] = command{"list the built-in workloads, or print one", workloadCmd}
+	commands["workload"] = command{"list the built-in workloads, print one, or make one from a capture", workloadCmd}
 }
 
 // workloadGroup is the workload command: its subcommands, in the order its
 // usage lists them.
 var workloadGroup = &group{
 	name:     "workload",
-	synopsis: "list|show [ARGS] [flags]",
-	what:     "List the built-in workloads, or print one as a workload file to edit.",
+	synopsis: "list|show|from-pcap [ARGS] [flags]",
+	what:     "List the built-in workloads, print one as a workload file to edit, or make\none from a packet capture of HTTP traffic.",
 	subs: []subcommand{
 		{"list", "list the built-in workloads, one a line: name and title", workloadList},
 		{"show", "print a built-in workload, or a workload file, in the workload format", workloadShow},
+		{"from-pcap", "make a workload from a pcap or pcapng capture of HTTP/1.1 traffic", workloadFromPcap},
 	},
-	want: "list or show",
+	want: "list, show or from-pcap",
 }
 
 func workloadCmd(args []string, stdout, stderr io.Writer) int {
