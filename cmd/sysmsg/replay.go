@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -58,7 +59,7 @@ SIGTERM), with the figures so far.
 		opt         capture.Options
 	)
 	c.Var(&durationFlag{p: &timeout, positive: true}, "timeout", "the longest wait to connect, to send a request, or for a response")
-	c.Var(newIntFlag(&opt.Port, 0, 0, 65535), "port", "the HTTP server's TCP port in the capture (0: the reader finds it)")
+	c.Var(newIntFlag(&opt.Port, capture.DefaultPort, 1, 65535), "port", "the HTTP server's TCP port in the capture")
 	c.Var(newIntFlag(&opt.MaxConns, 0, 0, 0), "max-conns", "replay the first N connections of the capture only (0: all)")
 	c.Var(newIntFlag(&opt.MaxRequests, 0, 0, 0), "max-requests", "replay the first N requests of each connection only (0: all)")
 	pos, code := c.parse(args, 1)
@@ -72,7 +73,15 @@ SIGTERM), with the figures so far.
 	if err != nil {
 		return c.failf("--addr %s: %s", quoteArg(*addr), userText(err))
 	}
-	capt, err := readCapture(pos[0], opt)
+	// Replay sends all that was captured unless told otherwise: the
+	// reader's defaults keep a workload small, not a replay.
+	if opt.MaxConns == 0 {
+		opt.MaxConns = math.MaxInt
+	}
+	if opt.MaxRequests == 0 {
+		opt.MaxRequests = math.MaxInt
+	}
+	capt, err := readCapture(ctx, pos[0], opt)
 	if err != nil {
 		return c.failf("%s", captureText(err))
 	}

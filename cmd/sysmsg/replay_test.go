@@ -25,7 +25,7 @@ import (
 func replayWithCapture(t *testing.T, c *capture.Capture, err error) {
 	t.Helper()
 	old := readCapture
-	readCapture = func(path string, opt capture.Options) (*capture.Capture, error) {
+	readCapture = func(_ context.Context, path string, opt capture.Options) (*capture.Capture, error) {
 		if c != nil {
 			c.File = path
 		}
