@@ -3,7 +3,7 @@ GO ?= go
 SHELL := bash
 STATICCHECK ?= staticcheck
 
-.PHONY: check test prop bench lint spin traces screenshot
+.PHONY: check test prop bench lint spin traces screenshot capture
 
 # check: the main job. The exhaustive check of every built-in workload under
 # every policy at caps 2, 1, 3 and unlimited, as tables, with the cap-2
@@ -28,14 +28,16 @@ bin/sysmsg: FORCE
 # sysmsg_mutant), each of which the properties must catch; and the race
 # detector (which needs cgo and a C compiler: apt-get install gcc) over the
 # concurrent packages in their quick form. The HTTP load test needs wrk (apt-get install wrk),
-# and the trace page's browser test chromium (apt-get install chromium); without them those
-# tests skip, and this target says so.
+# the trace page's browser test chromium (apt-get install chromium), and the
+# test that Wireshark reads the server's recordings tshark (apt-get install
+# tshark); without them those tests skip, and this target says so.
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags sysmsg_mutant ./properties/ ./impl/...
 	@command -v wrk >/dev/null || echo "make test: wrk is not installed, so impl/httpd's TestWrkPipelining was skipped (apt-get install wrk)"
 	@command -v chromium >/dev/null || echo "make test: chromium is not installed, so traces' TestPageInBrowser was skipped (apt-get install chromium)"
+	@command -v tshark >/dev/null || echo "make test: tshark is not installed, so the test that tshark reads a recording was skipped (apt-get install tshark)"
 	$(GO) test -race -short -count=1 ./check ./impl/... ./properties/
 
 # prop: the long property runs. The differential test of check/ against its
@@ -92,3 +94,11 @@ lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+
+# capture: the capture round trip of docs/capture.md with its figures:
+# sysmsg serve --record under wrk's pipelining load, tshark on the
+# recording, workload from-pcap (time, peak memory), check under poll and
+# block at cap 2, replay to a fresh server (needs wrk; tshark optional).
+capture:
+	$(GO) build -o bin/sysmsg ./cmd/sysmsg
+	bash bench/capture.sh

@@ -6,8 +6,8 @@
 //	sysmsg run       a workload on the reference implementation
 //	sysmsg serve     the pipelined HTTP server on the real back end (--record: its traffic as pcapng)
 //	sysmsg replay    a capture's HTTP requests sent to a server, with the captured pipelining
-//	sysmsg trace     replay a stored counterexample in the model, or the implementation
-//	sysmsg workload  list the built-in workloads, or print one
+//	sysmsg trace     view a stored counterexample (a chart, a page), or replay it
+//	sysmsg workload  list the built-in workloads, print one, or make one from a packet capture
 //	sysmsg help      a command's usage (as does COMMAND --help)
 //
 // Flags may come before or after a command's arguments. Errors are one line
