@@ -7,10 +7,14 @@ STATICCHECK ?= staticcheck
 
 # check: the main job. The exhaustive check of every built-in workload under
 # every policy at caps 2, 1, 3 and unlimited, as tables, with the cap-2
-# counterexamples printed; it fails naming any cell whose verdict differs
-# from model/testdata/verdicts.txt.
+# counterexamples printed, then of the incident gallery at caps 1 to 4; it
+# fails naming any cell whose verdict differs from model/testdata/verdicts.txt
+# or model/testdata/incidents.txt.
 check: bin/sysmsg
 	bin/sysmsg sweep --expect model/testdata/verdicts.txt --show 2
+	@echo
+	@echo "The incident gallery: public hangs, under every policy at caps 1 to 4."
+	bin/sysmsg sweep --workloads envoy-listener,zio-cancel,glommio-queued,node-sass-pool,ring-of-one --caps 1,2,3,4 --expect model/testdata/incidents.txt --show none
 	@echo
 	@echo "The seed's web server, larger: 3 connections x 3 requests at cap 2."
 	bin/sysmsg check --conns 3 --requests 3 --policy poll --cap 2

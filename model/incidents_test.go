@@ -8,7 +8,7 @@ import (
 	"github.com/sysmsg/sysmsg/model/workload"
 )
 
-// The public hangs of examples/incidents, each at the cap that shows it:
+// The public hangs of the incident gallery, each at the cap that shows it:
 // the naive design (block or stop) deadlocks after the pinned number of
 // steps, and the design the project moved to (the polling fallback, or the
 // larger pool it recommended) is verified, with its state count pinned.
@@ -36,7 +36,7 @@ func TestIncidents(t *testing.T) {
 		{"ring-of-one", port.Poll, 1, -1, 11},
 	}
 	for _, c := range cases {
-		w, _ := load(t, "../examples/incidents/"+c.file+".wl")
+		w, _ := load(t, c.file)
 		_, r := run(t, w, Config{Policy: c.policy, Cap: c.cap, Low: workload.Unset}, check.Options{})
 		switch {
 		case c.steps < 0 && r.Verdict != check.OK:

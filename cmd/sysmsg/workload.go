@@ -31,7 +31,7 @@ func workloadCmd(args []string, stdout, stderr io.Writer) int {
 }
 
 func workloadList(args []string, stdout, stderr io.Writer) int {
-	c := newCmdline("workload list", "", "List the built-in workloads, one a line: the name to give --workload, and\nthe title.\n", stdout, stderr)
+	c := newCmdline("workload list", "", "List the built-in workloads, then the incident gallery (public hangs of\nbounded submission queues), one a line: the name to give --workload, and\nthe title.\n", stdout, stderr)
 	if _, code := c.parse(args, 0); code >= 0 {
 		return code
 	}
@@ -42,6 +42,14 @@ func workloadList(args []string, stdout, stderr io.Writer) int {
 			return c.failf("built-in %s: %v", n, err)
 		}
 		fmt.Fprintf(stdout, "%-10s %s\n", n, w.Title)
+	}
+	fmt.Fprintln(stdout, "\nincidents (docs/incidents-design.md):")
+	for _, n := range workload.IncidentNames() {
+		w, _, err := workload.Load(n, workload.Params{})
+		if err != nil {
+			return c.failf("incident %s: %v", n, err)
+		}
+		fmt.Fprintf(stdout, "%-15s %s\n", n, w.Title)
 	}
 	return exitOK
 }

@@ -55,7 +55,7 @@ func Builtin(name string, p Params) (string, error) {
 	case "submitter":
 		return submitter, nil
 	}
-	return "", fmt.Errorf("%w %q (built-ins: %s)", ErrUnknownBuiltin, name, strings.Join(BuiltinNames(), ", "))
+	return "", fmt.Errorf("%w %q (built-ins: %s; incidents: %s)", ErrUnknownBuiltin, name, strings.Join(BuiltinNames(), ", "), strings.Join(incidentNames, ", "))
 }
 
 func webServer(p Params) (string, error) {

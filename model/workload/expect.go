@@ -2,6 +2,7 @@ package workload
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -80,9 +81,13 @@ func ReadExpectations(name string, r io.Reader) ([]Expectation, error) {
 	return out, nil
 }
 
-// Load returns built-in name, parsed, with its text.
+// Load returns built-in or incident name, parsed, with its text. An
+// incident has no sizes: p is ignored for one.
 func Load(name string, p Params) (*Workload, string, error) {
 	text, err := Builtin(name, p)
+	if inc, ok := Incident(name); ok && errors.Is(err, ErrUnknownBuiltin) {
+		text, err = inc, nil
+	}
 	if err != nil {
 		return nil, "", err
 	}

@@ -3,6 +3,7 @@ package workload
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode"
@@ -442,5 +443,32 @@ func TestEffectiveSettings(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%v cap %d low %d:\n got %s\nwant %s", c.pol, c.cap, c.low, got, c.want)
 		}
+	}
+}
+
+// Every incident file is listed, and every listed one parses, with a title
+// and a header comment naming its public reference.
+func TestIncidentsParse(t *testing.T) {
+	files, err := incidentFiles.ReadDir("incidents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(IncidentNames()) {
+		t.Errorf("%d incident files, %d listed", len(files), len(IncidentNames()))
+	}
+	for _, n := range IncidentNames() {
+		w, text, err := Load(n, Params{})
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if w.Title == "" || !strings.HasPrefix(text, "# ") || !regexp.MustCompile(`[a-z]/[a-z-]+ (pull request )?#\d+`).MatchString(text) {
+			t.Errorf("%s: no title, or no header comment naming its public report (owner/repo #N)", n)
+		}
+		if lines := strings.Count(text, "\n"); lines > 60 {
+			t.Errorf("%s: %d lines", n, lines)
+		}
+	}
+	if _, ok := Incident("no-such"); ok {
+		t.Error("an unknown incident was found")
 	}
 }
