@@ -139,8 +139,8 @@ func (m *Model) slotsAfter(s State, a Action, p int) string {
 func (m *Model) Explain(s State) []string {
 	w := m.w
 	var out []string
-	if c := m.WaitCycle(s); c != "" {
-		out = append(out, "in short, a cycle of waits: "+c)
+	if c := m.WaitStory(s); c != "" {
+		out = append(out, "in short, "+c)
 	}
 	for p, proc := range w.Processes {
 		mode := "messaging"

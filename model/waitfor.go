@@ -28,10 +28,52 @@ type waitEdge struct {
 	why string
 }
 
-// WaitCycle returns a cycle of waits in s as one sentence, "w0 needs a
-// slot … → … → w0", or "" when there is none: a thread or peer that can
-// still move is no one's reason to wait forever.
-func (m *Model) WaitCycle(s State) string {
+// WaitStory returns why the waiting in s never ends, as one sentence: a
+// cycle of waits, "a cycle of waits: w0 needs a slot … → … → back to w0";
+// else a chain that ends where no thread or peer will ever act, "a chain
+// of waits that ends nowhere: timeout0 needs a slot … → … which no thread
+// or peer will ever do"; or "" when there is neither: a thread or peer
+// that can still move is no one's reason to wait forever.
+func (m *Model) WaitStory(s State) string {
+	if c := m.waitCycle(s); c != "" {
+		return "a cycle of waits: " + c
+	}
+	if c := m.waitChain(s); c != "" {
+		return "a chain of waits that ends nowhere: " + c
+	}
+	return ""
+}
+
+// waitChain returns the longest path of waits from a thread that ends at
+// nobody (the first thread's, of equal lengths), or "": the longest tells
+// the most, such as the cancel that waits for a slot held by the read it
+// would end.
+func (m *Model) waitChain(s State) string {
+	var best []string
+	for t := range m.w.Threads {
+		seen := map[waitNode]bool{}
+		var path []string
+		var visit func(n waitNode) bool
+		visit = func(n waitNode) bool {
+			seen[n] = true
+			for _, e := range m.waitsFor(s, n) {
+				path = append(path, e.why)
+				if e.to == nobody || !seen[e.to] && visit(e.to) {
+					return true
+				}
+				path = path[:len(path)-1]
+			}
+			return false
+		}
+		if visit(waitNode{'t', t}) && len(path) > len(best) {
+			best = path
+		}
+	}
+	return strings.Join(best, " → ")
+}
+
+// waitCycle returns the first cycle of waits as one sentence, or "".
+func (m *Model) waitCycle(s State) string {
 	var starts []waitNode
 	for t := range m.w.Threads {
 		starts = append(starts, waitNode{'t', t})
@@ -67,7 +109,7 @@ func (m *Model) WaitCycle(s State) string {
 		return false
 	}
 	for _, n := range starts {
-		if state[n] == 0 {
+		if state[n] == 0 && n != nobody {
 			stack = stack[:0]
 			if visit(n) {
 				break
@@ -212,10 +254,15 @@ func toActor(prefix string, a actorRef) []waitEdge {
 	return []waitEdge{{a.n, prefix + " " + a.what}}
 }
 
+// nobody is the wait for an actor that does not exist: no remaining
+// program will ever do what is waited for.
+var nobody = waitNode{'x', 0}
+
 // giver returns the first thread or peer whose remaining program puts an
-// item on channel side sd, and what it does: "client0 sends on c0".
+// item on channel side sd, and what it does: "client0 sends on c0"; or
+// nobody, when none will.
 func (m *Model) giver(s State, sd int) actorRef {
-	return m.actorOn(s, func(op workload.Op, peer bool) bool {
+	return m.orNobody(sd, "puts an item on", m.actorOn(s, func(op workload.Op, peer bool) bool {
 		switch {
 		case peer:
 			return op.Kind == workload.Send && m.side(op.Object, op.Kind, true) == sd
@@ -223,13 +270,13 @@ func (m *Model) giver(s State, sd int) actorRef {
 			return 2*op.Object == sd
 		}
 		return op.Kind == workload.Write && m.side(op.Object, op.Kind, false) == sd
-	})
+	}))
 }
 
 // taker returns the first thread or peer whose remaining program takes an
-// item off channel side sd.
+// item off channel side sd, or nobody.
 func (m *Model) taker(s State, sd int) actorRef {
-	return m.actorOn(s, func(op workload.Op, peer bool) bool {
+	return m.orNobody(sd, "takes an item off", m.actorOn(s, func(op workload.Op, peer bool) bool {
 		switch {
 		case peer:
 			return op.Kind == workload.Recv && m.side(op.Object, op.Kind, true) == sd
@@ -237,12 +284,32 @@ func (m *Model) taker(s State, sd int) actorRef {
 			return 2*op.Object == sd
 		}
 		return op.Kind == workload.Read && m.side(op.Object, op.Kind, false) == sd
-	})
+	}))
 }
 
-// actorOn returns the first thread, then peer, whose remaining program
-// has an operation that match accepts.
+// orNobody is a, or when there is no such actor the dead end: "someone
+// puts an item on s0, which no thread or peer will ever do".
+func (m *Model) orNobody(sd int, doing string, a actorRef) actorRef {
+	if a.n.kind != 0 {
+		return a
+	}
+	return actorRef{nobody, "someone " + doing + " " + m.w.Objects[sd/2].Name + ", which no thread or peer will ever do"}
+}
+
+// actorOn returns the first call in flight or kept, then thread, then
+// peer, whose operation (or remaining program) match accepts.
 func (m *Model) actorOn(s State, match func(op workload.Op, peer bool) bool) actorRef {
+	// A call already sent or kept comes first: it is what will act.
+	for i, g := range s.Msgs {
+		th := m.w.Threads[g.Thread]
+		if op := th.Ops[g.PC]; g.Flags&msgDone == 0 && match(op, false) {
+			what := th.Name + "'s " + m.callText(op) + " completes"
+			if g.Flags&msgPolled != 0 {
+				what = "the scheduler's retry of " + th.Name + "'s kept " + m.callText(op) + " goes through"
+			}
+			return actorRef{waitNode{'m', i}, what}
+		}
+	}
 	for t, th := range m.w.Threads {
 		for _, op := range th.Ops[min(int(s.PC[t]), len(th.Ops)):] {
 			if match(op, false) {

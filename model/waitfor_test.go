@@ -10,7 +10,7 @@ import (
 
 // The cycle of waits that a deadlock's explanation starts with, pinned for
 // the seed's story and the triangle: the words a reader reads first.
-func TestWaitCycle(t *testing.T) {
+func TestWaitStory(t *testing.T) {
 	cases := []struct {
 		workload string
 		policy   port.Policy
@@ -28,15 +28,31 @@ func TestWaitCycle(t *testing.T) {
 		}
 		states := r.Violation.Trace.States
 		last := states[len(states)-1]
-		if got := m.WaitCycle(last); got != c.want {
+		if got := m.WaitStory(last); got != "a cycle of waits: "+c.want {
 			t.Errorf("%s %v:\n got %s\nwant %s", c.workload, c.policy, got, c.want)
 		}
 		if ex := r.Violation.Explain; len(ex) == 0 || ex[0] != "in short, a cycle of waits: "+c.want {
 			t.Errorf("%s %v: the explanation does not start with the cycle: %q", c.workload, c.policy, ex)
 		}
 		// Where everyone can still move, no one waits in a cycle.
-		if got := m.WaitCycle(states[0]); got != "" {
+		if got := m.WaitStory(states[0]); got != "" {
 			t.Errorf("%s %v: a cycle of waits in the initial state: %s", c.workload, c.policy, got)
 		}
+	}
+}
+
+// Where no cycle keeps the waiting going, a chain does that ends where no
+// thread or peer will ever act: zio's cancel waits for a slot held by the
+// read it would end, on a peer that never replies.
+func TestWaitChain(t *testing.T) {
+	w, _ := load(t, "zio-cancel")
+	m, r := run(t, w, Config{Policy: port.Block, Cap: 2, Low: workload.Unset}, check.Options{})
+	if r.Verdict != check.Violated || r.Violation.Kind != check.Deadlock {
+		t.Fatalf("%v, want a deadlock", verdict(r))
+	}
+	states := r.Violation.Trace.States
+	want := "a chain of waits that ends nowhere: timeout0 needs a slot for cancel(t0), but all 2 slots of client are taken → a slot of client is held by t0's read(s0) → t0's read(s0) waits in the kernel until someone puts an item on s0, which no thread or peer will ever do"
+	if got := m.WaitStory(states[len(states)-1]); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
