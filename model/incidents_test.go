@@ -32,6 +32,7 @@ func TestIncidents(t *testing.T) {
 		{"glommio-queued", port.Poll, 1, -1, 16},
 		{"node-sass-pool", port.Block, 4, 8, 834},
 		{"node-sass-pool", port.Block, 5, -1, 39650},
+		{"node-sass-pool", port.Stop, 5, 11, 3108},
 		{"ring-of-one", port.Block, 1, 2, 4},
 		{"ring-of-one", port.Poll, 1, -1, 11},
 	}
