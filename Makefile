@@ -48,15 +48,18 @@ test:
 # naive reference on 20,000 random models, the seeded engine bugs over more
 # seeds, the port against its spec on 100,000 operation sequences, the
 # implementation against the model step by step on 5,000 generated
-# workloads (ten rounds of 500), then the model's fuzzers for a minute each
-# (any accepted workload explored under every policy with the model's
-# contract checked on every state; the cap adds no deadlock under poll).
+# workloads (ten rounds of 500), then the model's fuzzers (any accepted
+# workload explored under every policy with the model's contract checked on
+# every state; the cap adds no deadlock under poll), the trace reader's (and
+# every view of what it accepts) and the capture reader's.
 prop:
 	$(GO) test ./check -count=1 -run 'TestEngineAgreesWithReference|TestReferenceCatchesSeededBugs' -rapid.checks=20000
 	$(GO) test ./properties -count=1 -run 'TestPortMatchesSpec' -rapid.checks=100000
 	$(GO) test ./properties -count=1 -run 'TestImplementationFollowsTheModel' -rapid.checks=500
 	$(GO) test ./model -run '^$$' -fuzz FuzzModel -fuzztime 60s
 	$(GO) test ./model/workload -run '^$$' -fuzz FuzzParse -fuzztime 30s
+	$(GO) test ./traces -run '^$$' -fuzz FuzzRead -fuzztime 30s
+	$(GO) test ./capture -run '^$$' -fuzz FuzzRead -fuzztime 30s
 
 # bench: the figures of docs/results.md, three runs each (quote medians):
 # the explorer at 10^6 and 10^7 states; the whole check of the web server
