@@ -143,14 +143,7 @@ func (m *Model) Explain(s State) []string {
 		out = append(out, "in short, "+c)
 	}
 	for p, proc := range w.Processes {
-		mode := "messaging"
-		switch {
-		case s.Mode[p]&modePolling != 0:
-			mode = "polling"
-		case s.Mode[p]&modeStopped != 0:
-			mode = fmt.Sprintf("stopped until in-flight <= %d", m.lows[p])
-		}
-		out = append(out, fmt.Sprintf("%s: %s, %s", proc.Name, m.slots(s, p), mode))
+		out = append(out, fmt.Sprintf("%s: %s, %s", proc.Name, m.slots(s, p), m.modeText(s, p)))
 		k := 0
 		for _, g := range s.Msgs {
 			th := w.Threads[g.Thread]

@@ -27,17 +27,10 @@ func Minimise(ctx context.Context, t *traces.Trace) (*traces.Trace, error) {
 	if t.Minimised != nil && !t.Minimised.CutShort {
 		return t, nil
 	}
-	m, _, err := FromTrace(t)
+	m, v, st, err := replayed(t)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := check.Replay(m, t.Path)
-	if err != nil {
-		return nil, err
-	}
-	tr.Loop, tr.NoReturn = t.Loop, t.NoReturn
-	v := &check.Violation[State, Action]{Kind: kindOf(t.Kind), Property: t.Property, Trace: tr, Explain: t.Explain}
-	st := check.Stats{States: t.Stats.States, Transitions: t.Stats.Transitions, Depth: t.Stats.Depth, Seconds: t.Stats.Seconds}
 	out, err := m.MinimisedTrace(ctx, t.Workload.Name, t.Workload.Text, v, st)
 	if err != nil {
 		return nil, err

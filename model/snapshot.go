@@ -105,7 +105,7 @@ func (m *Model) threadText(s State, t int) string {
 		if op.Async {
 			call = "submit " + call
 		}
-		if !op.Async && op.Kind != workload.Push && op.Kind != workload.Pop && op.Kind != workload.Wait && msgOf(s, t, s.PC[t]) >= 0 {
+		if !op.Async && msgOf(s, t, s.PC[t]) >= 0 {
 			fmt.Fprintf(&b, "parked on %s", call)
 		} else {
 			fmt.Fprintf(&b, "next %s", call)

@@ -56,21 +56,31 @@ func (m *Model) Trace(name, text string, v *check.Violation[State, Action], st c
 // anew, keeping the search's figures. It is how a trace from an older
 // version (without state data) is viewed, and how a trace is checked to
 // be what its model says.
-func Refresh(t *traces.Trace) (*traces.Trace, *Model, error) {
+func Refresh(t *traces.Trace) (*traces.Trace, error) {
+	m, v, st, err := replayed(t)
+	if err != nil {
+		return nil, err
+	}
+	out := m.Trace(t.Workload.Name, t.Workload.Text, v, st)
+	out.Kind, out.Minimised = t.Kind, t.Minimised
+	return out, nil
+}
+
+// replayed rebuilds a stored trace's model and replays its path there, as
+// the violation and the search's figures the trace records.
+func replayed(t *traces.Trace) (*Model, *check.Violation[State, Action], check.Stats, error) {
 	m, _, err := FromTrace(t)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, check.Stats{}, err
 	}
 	tr, err := check.Replay(m, t.Path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, check.Stats{}, err
 	}
 	tr.Loop, tr.NoReturn = t.Loop, t.NoReturn
 	v := &check.Violation[State, Action]{Kind: kindOf(t.Kind), Property: t.Property, Trace: tr, Explain: t.Explain}
 	st := check.Stats{States: t.Stats.States, Transitions: t.Stats.Transitions, Depth: t.Stats.Depth, Seconds: t.Stats.Seconds}
-	out := m.Trace(t.Workload.Name, t.Workload.Text, v, st)
-	out.Kind, out.Minimised = t.Kind, t.Minimised
-	return out, m, nil
+	return m, v, st, nil
 }
 
 // kindOf is the violation kind a trace names, or -1.

@@ -41,6 +41,21 @@ type painter struct {
 	g glyphs
 }
 
+func newPainter(o ChartOptions) painter {
+	p := painter{ChartOptions: o, g: asciiGlyphs}
+	if o.Unicode {
+		p.g = boxGlyphs
+	}
+	return p
+}
+
+// headline writes v's headline in bold, wrapped to the width.
+func (p painter) headline(b *strings.Builder, v View) {
+	for _, line := range wrap(oneLine(v.Headline), p.Width) {
+		b.WriteString(p.paint(styleBold, line) + "\n")
+	}
+}
+
 func (p painter) paint(style, s string) string {
 	if !p.Color || s == "" {
 		return s
@@ -57,14 +72,9 @@ func Chart(w io.Writer, v View, o ChartOptions) error {
 	if o.Width <= 0 {
 		o.Width = 100
 	}
-	p := painter{ChartOptions: o, g: asciiGlyphs}
-	if o.Unicode {
-		p.g = boxGlyphs
-	}
+	p := newPainter(o)
 	var b strings.Builder
-	for _, line := range wrap(oneLine(v.Headline), o.Width) {
-		b.WriteString(p.paint(styleBold, line) + "\n")
-	}
+	p.headline(&b, v)
 	if v.Minimised != "" {
 		b.WriteString(fit("  "+v.Minimised, o.Width, p.g.ellipsis) + "\n")
 	}
@@ -274,10 +284,7 @@ func StateText(w io.Writer, v View, n int, o ChartOptions) error {
 	if o.Width <= 0 {
 		o.Width = 100
 	}
-	p := painter{ChartOptions: o, g: asciiGlyphs}
-	if o.Unicode {
-		p.g = boxGlyphs
-	}
+	p := newPainter(o)
 	vars, changed, ok := v.StateAt(n)
 	if !ok {
 		if len(v.States) == 0 {
@@ -286,9 +293,7 @@ func StateText(w io.Writer, v View, n int, o ChartOptions) error {
 		return fmt.Errorf("step %d is outside the trace: it has steps 1 to %d (0 is the initial state)", n, len(v.Rows))
 	}
 	var b strings.Builder
-	for _, line := range wrap(oneLine(v.Headline), o.Width) {
-		b.WriteString(p.paint(styleBold, line) + "\n")
-	}
+	p.headline(&b, v)
 	b.WriteString("\n")
 	if n == 0 {
 		b.WriteString("The initial state:\n")

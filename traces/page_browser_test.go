@@ -252,7 +252,7 @@ func storedView(t *testing.T, name string) traces.View {
 		t.Fatal(err)
 	}
 	if len(tr.Init) == 0 {
-		if tr, _, err = model.Refresh(tr); err != nil {
+		if tr, err = model.Refresh(tr); err != nil {
 			t.Fatal(err)
 		}
 	}

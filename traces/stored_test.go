@@ -132,7 +132,7 @@ func TestStoredTracesReadAndReplay(t *testing.T) {
 				t.Fatalf("stored as version %d: write it anew with make traces", tr.Version)
 			}
 			// The states the trace stores are the model's, step by step.
-			fresh, _, err := model.Refresh(tr)
+			fresh, err := model.Refresh(tr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,7 +148,7 @@ func TestStoredTracesReadAndReplay(t *testing.T) {
 			for _, st := range tr.Steps {
 				old.Steps = append(old.Steps, traces.Step{Actor: st.Actor, Text: st.Text, Note: st.Note})
 			}
-			up, _, err := model.Refresh(&old)
+			up, err := model.Refresh(&old)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,7 +190,7 @@ func TestStoredTracesMinimise(t *testing.T) {
 			if back.Minimised == nil || back.Minimised.Before != len(tr.Steps) || len(back.Steps) > len(tr.Steps) || back.Kind != tr.Kind || back.Property != tr.Property {
 				t.Fatalf("minimised %+v: %d steps of %d, kind %q", back.Minimised, len(back.Steps), len(tr.Steps), back.Kind)
 			}
-			fresh, _, err := model.Refresh(back)
+			fresh, err := model.Refresh(back)
 			if err != nil {
 				t.Fatal(err)
 			}

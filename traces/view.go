@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/sysmsg/sysmsg/model/workload"
 )
 
 // View is what a viewer shows of a trace, computed once from the trace
@@ -87,7 +89,7 @@ func NewView(t *Trace) View {
 		}
 	}
 	for _, c := range t.Caps {
-		v.Caps = append(v.Caps, capText(c))
+		v.Caps = append(v.Caps, workload.CapText(c))
 	}
 	if v.Explain == nil {
 		v.Explain = []string{}
@@ -138,7 +140,7 @@ func NewView(t *Trace) View {
 		}
 		if len(s.Slots) == len(t.Caps) {
 			for p, n := range s.Slots {
-				r.Slots = append(r.Slots, fmt.Sprintf("%d/%s", n, capText(t.Caps[p])))
+				r.Slots = append(r.Slots, fmt.Sprintf("%d/%s", n, workload.CapText(t.Caps[p])))
 				r.SlotsChanged = r.SlotsChanged || n != prevSlots[p]
 			}
 			copy(prevSlots, s.Slots)
@@ -229,13 +231,6 @@ func abbreviate(names []string) []Column {
 		out[i] = Column{Name: n, Short: short}
 	}
 	return out
-}
-
-func capText(c int) string {
-	if c < 0 {
-		return "unlimited"
-	}
-	return strconv.Itoa(c)
 }
 
 // StateAt returns the variables after step n (0: the initial state) with

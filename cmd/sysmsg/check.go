@@ -197,16 +197,9 @@ func physicalMemory() uint64 {
 }
 
 // isTerminal reports whether w, the writer a command was given for its
-// messages, is a terminal, where progress lines belong: a file that is a
-// character device. A buffer or a pipe is not.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+// messages, is a terminal, where progress lines belong (see termOf): a
+// buffer, a pipe, a file or /dev/null is not.
+func isTerminal(w io.Writer) bool { return termOf(w).tty }
 
 func checkCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -216,7 +216,12 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	for _, x := range []io.Writer{new(bytes.Buffer), w, f} {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	for _, x := range []io.Writer{new(bytes.Buffer), w, f, null} {
 		if isTerminal(x) {
 			t.Errorf("%T is taken for a terminal", x)
 		}

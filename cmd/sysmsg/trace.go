@@ -152,7 +152,7 @@ func viewOf(path string) (*traces.Trace, error) {
 	if len(t.Init) > 0 {
 		return t, nil
 	}
-	nt, _, err := model.Refresh(t)
+	nt, err := model.Refresh(t)
 	if err != nil {
 		return nil, fmt.Errorf("%s: a version %d trace holds no states, and replaying it to add them failed: %w", path, t.Version, err)
 	}
