@@ -13,8 +13,11 @@ STATICCHECK ?= staticcheck
 check: bin/sysmsg
 	bin/sysmsg sweep --expect model/testdata/verdicts.txt --show 2
 	@echo
-	@echo "The incident gallery: public hangs, under every policy at caps 1 to 4."
-	bin/sysmsg sweep --workloads envoy-listener,zio-cancel,glommio-queued,node-sass-pool,ring-of-one --caps 1,2,3,4 --expect model/testdata/incidents.txt --show none
+	@echo "The incident gallery: public hangs and their fixes, under every policy at caps 1 to 4."
+	bin/sysmsg sweep --workloads envoy-listener,zio-cancel,zio-dropped-cancel,glommio-queued,tokio-uring-overflow,tokio-uring-getevents,node-sass-pool,ring-of-one --caps 1,2,3,4 --expect model/testdata/incidents.txt --show none
+	@echo
+	@echo "The fixes with a reserved slot, at caps 2 to 4 (a reserve of 1 needs an ordinary slot beside it)."
+	bin/sysmsg sweep --workloads zio-reserved-cancel,node-sass-reserved,ring-of-one-reserved --caps 2,3,4 --expect model/testdata/incidents.txt --show none
 	@echo
 	@echo "The seed's web server, larger: 3 connections x 3 requests at cap 2."
 	bin/sysmsg check --conns 3 --requests 3 --policy poll --cap 2

@@ -18,12 +18,17 @@ func (m *Model) callText(op workload.Op) string {
 	return fmt.Sprintf("%s(%s)", op.Kind, m.w.Objects[op.Object].Name)
 }
 
-// slots renders process p's slots in s: "slots 1/2".
+// slots renders process p's slots in s: "slots 1/2", or with a reserve
+// "slots 2/3 (1 reserved call)".
 func (m *Model) slots(s State, p int) string {
 	if m.caps[p] == workload.Unlimited {
 		return fmt.Sprintf("slots %d/unlimited", m.InFlight(s, p))
 	}
-	return fmt.Sprintf("slots %d/%d", m.InFlight(s, p), m.caps[p])
+	out := fmt.Sprintf("slots %d/%d", m.InFlight(s, p), m.caps[p])
+	if m.reserves[p] > 0 {
+		out += fmt.Sprintf(" (%d reserved)", m.reservedInFlight(s, p))
+	}
+	return out
 }
 
 // Describe says who takes a in s and what happens. The text may hold one
@@ -63,7 +68,24 @@ func (m *Model) Describe(s State, a Action) check.Label {
 		if op.Kind == workload.Cancel {
 			text += ": " + w.Threads[op.Target].Name + " is cancelled"
 		}
-		return check.Label{Actor: "kernel", Text: text + "; reply posted"}
+		switch p := th.Process; {
+		case m.cqFull(s, p) && w.Processes[p].Overflow == workload.OverflowDrop:
+			text += "; completion queue full: reply dropped"
+		case m.cqFull(s, p):
+			text += "; completion queue full: reply to the overflow list"
+		default:
+			text += "; reply posted"
+		}
+		return check.Label{Actor: "kernel", Text: text}
+	case FlushOverflow:
+		g := s.Msgs[a.Who]
+		th := w.Threads[g.Thread]
+		actor := "scheduler"
+		if r := w.Processes[th.Process].Reaper; r >= 0 {
+			actor = w.Threads[r].Name
+		}
+		return check.Label{Actor: actor, Text: fmt.Sprintf("enters the kernel for events: %s's reply to %s moves from the overflow list to the completion queue",
+			th.Name, m.callText(th.Ops[g.PC]))}
 	case ReapReply, ReapLeavePolling, ReapResume:
 		g := s.Msgs[a.Who]
 		th := w.Threads[g.Thread]
@@ -88,13 +110,18 @@ func (m *Model) Describe(s State, a Action) check.Label {
 	}
 	var text string
 	switch a.Kind {
-	case SendCall, SendEnterPolling, SendStop:
+	case SendCall, SendEnterPolling, SendStop, SendReserved:
 		verb := "sends "
 		if op.Async {
 			verb = "submits "
 			call = m.callText(op)
 		}
+		if a.Kind == SendReserved {
+			call += " into a reserved slot"
+		}
 		text = verb + call + "\t" + m.slotsAfter(s, a, th.Process)
+	case CancelDropped:
+		text = call + " finds no free slot: dropped, and the thread goes on"
 	case PollCall:
 		text = "tries " + call + " without a message: done"
 	case PollWouldBlock:
@@ -126,7 +153,7 @@ func (m *Model) slotsAfter(s State, a Action, p int) string {
 		out += "  leaves polling"
 	case ReapResume:
 		out += "  upcall: resumes issuing"
-	case SendCall:
+	case SendCall, SendReserved:
 		if m.caps[p] != workload.Unlimited && m.InFlight(n, p) == m.caps[p] {
 			out += "  cap reached"
 		}
@@ -161,6 +188,12 @@ func (m *Model) Explain(s State) []string {
 				continue
 			}
 			switch {
+			case g.Flags&msgLost != 0:
+				line += "completed, but the completion queue was full and the kernel dropped the reply: never reaped"
+			case g.Flags&msgOverflow != 0 && proc.FlushNever:
+				line += "completed; the reply is on the overflow list, which nothing flushes (flush never)"
+			case g.Flags&msgOverflow != 0:
+				line += "completed; the reply is on the overflow list until a flush"
 			case g.Flags&msgDone != 0 && m.reaperBlocked(s, p):
 				r := w.Threads[proc.Reaper].Name
 				line += fmt.Sprintf("completed, never reaped: the only reaper, %s, is waiting for a slot", r)

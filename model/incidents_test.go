@@ -51,3 +51,79 @@ func TestIncidents(t *testing.T) {
 		}
 	}
 }
+
+// The fixes the gallery adds extensions for, pinned as the naive designs
+// are: a dropped cancel deadlocks under every policy, the polling fallback
+// too; a completion queue that overflows into a list nobody flushes
+// deadlocks above its bound and not at or below it (libuv's cap at the
+// queue's size); a flush, a reserve for the cancels, the wake entry or the
+// importers verifies.
+func TestIncidentFixes(t *testing.T) {
+	cases := []struct {
+		file   string
+		policy port.Policy
+		cap    int
+		steps  int // of the deadlock; -1 when verified
+		states int
+	}{
+		{"zio-dropped-cancel", port.Block, 2, 4, 69},
+		{"zio-dropped-cancel", port.Poll, 2, 4, 77},
+		{"zio-dropped-cancel", port.Poll, 4, -1, 116},
+		{"zio-reserved-cancel", port.Block, 2, -1, 72},
+		{"zio-reserved-cancel", port.Stop, 2, -1, 72},
+		{"tokio-uring-overflow", port.Block, workload.Unlimited, 10, 390},
+		{"tokio-uring-overflow", port.Block, 2, -1, 176},
+		{"tokio-uring-overflow", port.Poll, 3, 9, 404},
+		{"tokio-uring-getevents", port.Block, workload.Unlimited, -1, 391},
+		{"tokio-uring-getevents", port.Poll, 3, -1, 404},
+		{"node-sass-reserved", port.Block, 4, -1, 114904},
+		{"ring-of-one-reserved", port.Block, 2, -1, 20},
+		{"ring-of-one-reserved", port.Stop, 2, -1, 20},
+	}
+	for _, c := range cases {
+		w, _ := load(t, c.file)
+		_, r := run(t, w, Config{Policy: c.policy, Cap: c.cap, Low: workload.Unset}, check.Options{})
+		switch {
+		case c.steps < 0 && r.Verdict != check.OK:
+			t.Errorf("%s, %v at cap %d: %v, want verified", c.file, c.policy, c.cap, verdict(r))
+		case c.steps >= 0 && (r.Verdict != check.Violated || r.Violation.Kind != check.Deadlock):
+			t.Errorf("%s, %v at cap %d: %v, want a deadlock", c.file, c.policy, c.cap, verdict(r))
+		case c.steps >= 0 && len(r.Violation.Trace.Steps) != c.steps:
+			t.Errorf("%s, %v at cap %d: a deadlock after %d steps, want %d", c.file, c.policy, c.cap, len(r.Violation.Trace.Steps), c.steps)
+		case r.Stats.States != c.states:
+			t.Errorf("%s, %v at cap %d: %d states, want %d", c.file, c.policy, c.cap, r.Stats.States, c.states)
+		}
+	}
+}
+
+// TestSeededIncidentBugsCaught: a model that ignores the reserve deadlocks
+// on the fixes that rely on it, and one that flushes the overflow list
+// into a full completion queue breaks the queue's bound; the correct
+// model verifies each.
+func TestSeededIncidentBugsCaught(t *testing.T) {
+	cases := []struct {
+		mutant, file, property string
+		policy                 port.Policy
+		cap, steps             int
+	}{
+		{"reserve-ignored", "ring-of-one-reserved", "no deadlock", port.Block, 2, 2},
+		{"reserve-ignored", "zio-reserved-cancel", "no deadlock", port.Stop, 2, 1},
+		{"flush-when-full", "tokio-uring-getevents", PropCQ, port.Block, 4, 7},
+	}
+	for _, c := range cases {
+		w, _ := load(t, c.file)
+		cfg := Config{Policy: c.policy, Cap: c.cap, Low: workload.Unset}
+		if _, r := run(t, w, cfg, check.Options{}); r.Verdict != check.OK {
+			t.Errorf("seeded bug %s: the correct model gives %s on %s, want ok", c.mutant, verdict(r), c.file)
+		}
+		cfg.mutant = c.mutant
+		_, r := run(t, w, cfg, check.Options{})
+		if r.Violation == nil || r.Violation.Property != c.property {
+			t.Errorf("seeded bug %s on %s: got %s, want %q violated", c.mutant, c.file, verdict(r), c.property)
+			continue
+		}
+		if n := len(r.Violation.Trace.Steps); n != c.steps {
+			t.Errorf("seeded bug %s on %s caught after %d steps, want %d", c.mutant, c.file, n, c.steps)
+		}
+	}
+}

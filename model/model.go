@@ -27,11 +27,17 @@ type Config struct {
 // configuration, as a model for the explorer. It is immutable and safe for
 // concurrent use.
 type Model struct {
-	w      *workload.Workload
-	policy port.Policy
-	caps   []int // per process; Unlimited for none
-	lows   []int
-	mutant string
+	w        *workload.Workload
+	policy   port.Policy
+	caps     []int // per process; Unlimited for none
+	lows     []int
+	reserves []int
+	mutant   string
+
+	// reserved is, per thread and operation, whether the call is a
+	// reserved one of its process (workload.Reserved); nil when no
+	// process has a reserve.
+	reserved [][]bool
 
 	async, cancels bool // whether the workload submits calls or cancels
 	kinds          []string
@@ -63,6 +69,16 @@ func New(w *workload.Workload, cfg Config) (*Model, error) {
 		}
 		m.caps = append(m.caps, st.Cap)
 		m.lows = append(m.lows, st.Low)
+		m.reserves = append(m.reserves, st.Reserve)
+	}
+	if slices.ContainsFunc(m.reserves, func(k int) bool { return k > 0 }) && m.mutant != "reserve-ignored" {
+		m.reserved = make([][]bool, len(w.Threads))
+		for t, th := range w.Threads {
+			m.reserved[t] = make([]bool, len(th.Ops))
+			for pc, op := range th.Ops {
+				m.reserved[t][pc] = w.Reserved(t, op)
+			}
+		}
 	}
 	for _, t := range w.Threads {
 		for _, op := range t.Ops {
@@ -117,6 +133,9 @@ const (
 	SendEnterPolling
 	// SendStop: the send that reaches the cap; the process stops issuing.
 	SendStop
+	// SendReserved: a reserved call is sent into a free reserved slot,
+	// whatever the mode.
+	SendReserved
 	// PollCall: in polling mode, a non-blocking attempt that proceeds.
 	PollCall
 	// PollWouldBlock: in polling mode, an attempt that would block; the
@@ -134,6 +153,9 @@ const (
 	// CallCancelled: a call returns "cancelled" at once, a cancel being
 	// pending for its thread.
 	CallCancelled
+	// CancelDropped: a cancel finds no free slot and is dropped, doing
+	// nothing (a process with "cancels drop").
+	CancelDropped
 	// UserStep: push, pop or wait, in userland.
 	UserStep
 	// CompleteCall: the kernel completes a message and posts the reply.
@@ -146,6 +168,10 @@ const (
 	// ReapResume: the reap that brings in-flight to the low-water mark under
 	// stop; the upcall lets the scheduler issue calls again.
 	ReapResume
+	// FlushOverflow: the scheduler (or the reaper thread) enters the
+	// kernel to get events, and a reply on the overflow list moves into
+	// the completion queue, which has room.
+	FlushOverflow
 	// PeerStep: a peer sends, receives or closes.
 	PeerStep
 	numActKinds
@@ -153,6 +179,7 @@ const (
 
 var actKindNames = [numActKinds]string{
 	SendCall: "send", SendEnterPolling: "send reaching the cap: enter polling", SendStop: "send reaching the cap: stop issuing",
+	SendReserved: "send into a reserved slot", CancelDropped: "cancel dropped: no free slot", FlushOverflow: "flush of the overflow list",
 	PollCall: "polling attempt", PollWouldBlock: "polling attempt would block", CallCancelled: "call cancelled at once",
 	PollDefer: "polling attempt of a submitted call would block: kept", PollRetry: "retry of a kept call",
 	PollRetryWouldBlock: "retry of a kept call would block",
@@ -210,6 +237,12 @@ func (m *Model) buildKinds() {
 			on = capped && m.policy == port.Stop
 		case CallCancelled:
 			on = m.cancels
+		case SendReserved:
+			on = m.reserved != nil
+		case CancelDropped:
+			on = m.cancels && slices.ContainsFunc(m.w.Processes, func(p workload.Process) bool { return p.DropCancels })
+		case FlushOverflow:
+			on = slices.ContainsFunc(m.w.Processes, func(p workload.Process) bool { return p.CQ > 0 && !p.FlushNever })
 		case UserStep:
 			on = usesQueue
 		case PeerStep:
@@ -301,31 +334,68 @@ func (m *Model) perform(s *State, t int, op workload.Op) (eof bool) {
 	case workload.Cancel:
 		target := op.Target
 		hit := false
+		// A kept call holds no slot and has no reply to reap: it ends
+		// here, and "cancelled" is its result for wait.
 		kept := s.Msgs[:0]
 		for _, g := range s.Msgs {
-			switch {
-			case int(g.Thread) != target || g.Flags&msgDone != 0:
-			case g.Flags&msgPolled != 0:
-				// A kept call holds no slot and has no reply to reap: it
-				// ends here, and "cancelled" is its result for wait.
+			if int(g.Thread) == target && g.Flags&(msgDone|msgPolled) == msgPolled {
 				s.Ready[target]++
 				hit = true
 				continue
-			default:
-				g.Flags |= msgDone | msgCancelled
+			}
+			kept = append(kept, g)
+		}
+		s.Msgs = kept
+		for i := range s.Msgs {
+			if g := &s.Msgs[i]; int(g.Thread) == target && g.Flags&msgDone == 0 {
+				m.post(s, i)
+				g.Flags |= msgCancelled
 				if m.mutant == "slot-freed-at-completion" {
 					g.Flags |= msgFreed
 				}
 				hit = true
 			}
-			kept = append(kept, g)
 		}
-		s.Msgs = kept
 		if !hit {
 			s.Cancel[target] = 1
 		}
 	}
 	return false
+}
+
+// post marks message i of s completed: its reply is posted to the
+// process's completion queue or, with the queue full, to the overflow
+// list, or nowhere (overflow drop).
+func (m *Model) post(s *State, i int) {
+	g := &s.Msgs[i]
+	p := m.w.Threads[g.Thread].Process
+	if m.cqFull(*s, p) {
+		if m.w.Processes[p].Overflow == workload.OverflowDrop {
+			g.Flags |= msgLost
+		} else {
+			g.Flags |= msgOverflow
+		}
+	}
+	g.Flags |= msgDone
+}
+
+// isReserved reports whether thread t's operation at pc is a reserved call.
+func (m *Model) isReserved(t int, pc uint16) bool {
+	return m.reserved != nil && m.reserved[t][pc]
+}
+
+// sendOutcome is what the spec's port says of thread t's system call at
+// pc in s.
+func (m *Model) sendOutcome(s State, t int, pc uint16) port.SendOutcome {
+	p := m.w.Threads[t].Process
+	_, out := m.portConfig(p).SendAs(m.PortState(s, p), m.isReserved(t, pc))
+	return out
+}
+
+// dropsCancel reports whether op is a cancel that its process drops when
+// it finds no free slot.
+func (m *Model) dropsCancel(t int, op workload.Op) bool {
+	return op.Kind == workload.Cancel && m.w.Processes[m.w.Threads[t].Process].DropCancels
 }
 
 // reaperBlocked reports whether process p's reaping is impossible: p's only
@@ -349,8 +419,10 @@ func (m *Model) waitsForSlot(s State, t int) bool {
 	if !th.Ops[pc].Async && msgOf(s, t, pc) >= 0 {
 		return false // parked on its own call
 	}
-	c := m.caps[th.Process]
-	return c != workload.Unlimited && m.InFlight(s, th.Process) >= c
+	if m.dropsCancel(t, th.Ops[pc]) {
+		return false // dropped at once, never waiting
+	}
+	return m.sendOutcome(s, t, pc) == port.MustWait
 }
 
 // Actions appends the enabled actions of s: each thread's next step, in
@@ -382,14 +454,25 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 		}
 	}
 	for i, g := range s.Msgs {
-		if g.Flags&msgDone == 0 {
+		if !reapable(g) {
 			continue
 		}
 		p := m.w.Threads[g.Thread].Process
 		if m.reaperBlocked(s, p) {
 			continue
 		}
-		dst = append(dst, Action{Kind: m.reapKind(s, p), Who: uint32(i), Proc: uint8(p)})
+		dst = append(dst, Action{Kind: m.reapKind(s, p, m.isReserved(int(g.Thread), g.PC)), Who: uint32(i), Proc: uint8(p)})
+	}
+	for i, g := range s.Msgs {
+		if g.Flags&msgOverflow == 0 {
+			continue
+		}
+		p := m.w.Threads[g.Thread].Process
+		full := m.cqFull(s, p) && m.mutant != "flush-when-full"
+		if m.w.Processes[p].FlushNever || full || m.reaperBlocked(s, p) {
+			continue
+		}
+		dst = append(dst, Action{Kind: FlushOverflow, Who: uint32(i), Proc: uint8(p)})
 	}
 	for p, pr := range m.w.Peers {
 		pc := s.PeerPC[p]
@@ -403,7 +486,6 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 // threadStep returns the kind of thread t's next step, op, if it can take
 // one.
 func (m *Model) threadStep(s State, t int, op workload.Op) (ActKind, bool) {
-	p := m.w.Threads[t].Process
 	switch op.Kind {
 	case workload.Push:
 		return UserStep, int(s.Items[2*op.Object]) < m.w.Objects[op.Object].Capacity
@@ -421,7 +503,10 @@ func (m *Model) threadStep(s State, t int, op workload.Op) (ActKind, bool) {
 	}
 	// The port's rules are the spec's: what a system call does in this
 	// mode with this many slots taken.
-	_, out := m.portConfig(p).Send(m.PortState(s, p))
+	out := m.sendOutcome(s, t, s.PC[t])
+	if !out.Went() && m.dropsCancel(t, op) {
+		return CancelDropped, true
+	}
 	switch out {
 	case port.RefusedStopped, port.MustWait:
 		return 0, false
@@ -437,20 +522,22 @@ func (m *Model) threadStep(s State, t int, op workload.Op) (ActKind, bool) {
 		return SendEnterPolling, true
 	case port.SentStopped:
 		return SendStop, true
+	case port.SentReserved:
+		return SendReserved, true
 	}
 	return SendCall, true
 }
 
 // portConfig is process p's port in the spec's terms.
 func (m *Model) portConfig(p int) port.Config {
-	return port.Config{Cap: m.caps[p], Low: m.lows[p], Policy: m.policy}
+	return port.Config{Cap: m.caps[p], Low: m.lows[p], Policy: m.policy, Reserve: m.reserves[p]}
 }
 
 // PortState is process p's port in s, in the spec's terms: the slots its
 // messages hold and its mode. The spec's reply count is not needed to
 // decide a send, and a reap is decided with its own reply counted.
 func (m *Model) PortState(s State, p int) port.State {
-	ps := port.State{InFlight: m.InFlight(s, p)}
+	ps := port.State{InFlight: m.InFlight(s, p), Reserved: m.reservedInFlight(s, p)}
 	switch {
 	case s.Mode[p]&modeStopped != 0:
 		ps.Mode = port.Stopped
@@ -460,14 +547,14 @@ func (m *Model) PortState(s State, p int) port.State {
 	return ps
 }
 
-func (m *Model) reapKind(s State, p int) ActKind {
+func (m *Model) reapKind(s State, p int, reserved bool) ActKind {
 	c := m.portConfig(p)
 	if m.mutant == "leave-at-low-plus-one" {
 		c.Low++
 	}
 	ps := m.PortState(s, p)
 	ps.Replies = 1 // the reply this reap takes
-	if _, out, _ := c.Reap(ps); out != port.ReapedLeft {
+	if _, out, _ := c.ReapAs(ps, reserved); out != port.ReapedLeft {
 		return ReapReply
 	}
 	if ps.Mode == port.Polling {
@@ -491,7 +578,7 @@ func (m *Model) peerCan(s State, op workload.Op) bool {
 func (m *Model) Next(s State, a Action) State {
 	n := s.clone()
 	switch a.Kind {
-	case SendCall, SendEnterPolling, SendStop:
+	case SendCall, SendEnterPolling, SendStop, SendReserved:
 		t := int(a.Who)
 		op := m.w.Threads[t].Ops[s.PC[t]]
 		n.Msgs = insertMsg(n.Msgs, Msg{Thread: uint8(t), PC: s.PC[t]})
@@ -526,6 +613,11 @@ func (m *Model) Next(s State, a Action) State {
 		t := int(a.Who)
 		n.Cancel[t] = 0
 		m.advance(&n, t, m.w.Threads[t].Ops[s.PC[t]])
+	case CancelDropped:
+		t := int(a.Who)
+		m.advance(&n, t, m.w.Threads[t].Ops[s.PC[t]])
+	case FlushOverflow:
+		n.Msgs[a.Who].Flags &^= msgOverflow
 	case UserStep:
 		t := int(a.Who)
 		op := m.w.Threads[t].Ops[s.PC[t]]
@@ -544,11 +636,12 @@ func (m *Model) Next(s State, a Action) State {
 		// A cancel may remove kept calls from n.Msgs: find the message
 		// again after performing it.
 		eof := m.perform(&n, t, m.w.Threads[t].Ops[g0.PC])
-		g := &n.Msgs[msgOf(n, t, g0.PC)]
+		i := msgOf(n, t, g0.PC)
+		m.post(&n, i)
+		g := &n.Msgs[i]
 		if eof {
 			g.Flags |= msgEOF
 		}
-		g.Flags |= msgDone
 		if m.mutant == "slot-freed-at-completion" {
 			g.Flags |= msgFreed
 		}
@@ -654,7 +747,7 @@ func (m *Model) Actor(a Action) int {
 	switch a.Kind {
 	case CompleteCall:
 		return nt
-	case ReapReply, ReapLeavePolling, ReapResume:
+	case ReapReply, ReapLeavePolling, ReapResume, FlushOverflow:
 		return nt + 1 + int(a.Proc)
 	case PollRetry, PollRetryWouldBlock:
 		if m.oneRetryActor() {

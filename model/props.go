@@ -15,11 +15,15 @@ const (
 	PropSlotReap   = "a slot is freed only by a reap"
 	PropHysteresis = "mode changes obey the hysteresis rule"
 	PropReapOnce   = "each message completes once and is reaped once, by its sender"
+	PropCQ         = "the completion queue never holds more replies than its bound"
 	GuardCap       = "the cap is reached"
 	GuardPolling   = "polling mode is entered"
 	GuardStopped   = "the scheduler stops at the cap"
 	GuardLeft      = "polling mode is left"
 	GuardResumed   = "the upcall resumes issuing"
+	GuardReserve   = "a reserved call holds a slot while every ordinary slot is taken"
+	GuardOverflow  = "the completion queue overflows"
+	GuardFlushed   = "the overflow list is flushed"
 )
 
 // ActionGuard is a guard read off the search's firing counts rather than a
@@ -38,6 +42,9 @@ func (m *Model) ActionGuards() []ActionGuard {
 	}
 	if m.kindIndex[ReapResume] >= 0 {
 		out = append(out, ActionGuard{GuardResumed, ReapResume.String()})
+	}
+	if m.kindIndex[FlushOverflow] >= 0 {
+		out = append(out, ActionGuard{GuardFlushed, FlushOverflow.String()})
 	}
 	return out
 }
@@ -60,6 +67,12 @@ func (m *Model) Properties() []check.Property[State, Action] {
 			switch a.Kind {
 			case SendCall, SendEnterPolling, SendStop:
 				return from.Mode[m.w.Threads[a.Who].Process] == 0
+			case SendReserved:
+				// The one exception: a reserved call into a free
+				// reserved slot, whatever the mode.
+				t := int(a.Who)
+				p := m.w.Threads[t].Process
+				return m.w.Reserved(t, m.w.Threads[t].Ops[from.PC[t]]) && m.reservedInFlight(from, p) < m.reserves[p]
 			}
 			return true
 		}),
@@ -87,11 +100,13 @@ func (m *Model) Properties() []check.Property[State, Action] {
 				was, is := from.Mode[p] != 0, to.Mode[p] != 0
 				switch {
 				case !was && is:
-					if !isSend(a.Kind) || m.InFlight(to, p) != m.caps[p] {
+					c := m.portConfig(p)
+					if !isSend(a.Kind) || c.Used(m.PortState(to, p)) != c.Limit() {
 						return false
 					}
 				case was && !is:
-					if !isReap(a.Kind) || m.InFlight(to, p) > m.lows[p] {
+					c := m.portConfig(p)
+					if !isReap(a.Kind) || c.Used(m.PortState(to, p)) > m.lows[p] {
 						return false
 					}
 				}
@@ -143,8 +158,40 @@ func (m *Model) Properties() []check.Property[State, Action] {
 			}))
 		}
 	}
+	if m.reserved != nil {
+		ps = append(ps, check.Sometimes[State, Action](GuardReserve, func(s State) bool {
+			for p := range procs {
+				c, ps := m.portConfig(p), m.PortState(s, p)
+				if c.Reserve > 0 && ps.Reserved > 0 && c.Used(ps) >= c.Limit() {
+					return true
+				}
+			}
+			return false
+		}))
+	}
+	if slices.ContainsFunc(m.w.Processes, func(p workload.Process) bool { return p.CQ > 0 }) {
+		ps = append(ps, check.Always[State, Action](PropCQ, func(s State) bool {
+			n := make([]int, procs)
+			for _, g := range s.Msgs {
+				if reapable(g) {
+					n[m.w.Threads[g.Thread].Process]++
+				}
+			}
+			for p, pr := range m.w.Processes {
+				if pr.CQ > 0 && n[p] > pr.CQ {
+					return false
+				}
+			}
+			return true
+		}))
+		ps = append(ps, check.Sometimes[State, Action](GuardOverflow, func(s State) bool {
+			return slices.ContainsFunc(s.Msgs, func(g Msg) bool { return g.Flags&(msgOverflow|msgLost) != 0 })
+		}))
+	}
 	return ps
 }
 
-func isSend(k ActKind) bool { return k == SendCall || k == SendEnterPolling || k == SendStop }
+func isSend(k ActKind) bool {
+	return k == SendCall || k == SendEnterPolling || k == SendStop || k == SendReserved
+}
 func isReap(k ActKind) bool { return k == ReapReply || k == ReapLeavePolling || k == ReapResume }

@@ -32,6 +32,10 @@ func (m *Model) Snapshot(s State) []traces.Var {
 			case g.Flags&msgPolled != 0:
 				kept = append(kept, call)
 				continue
+			case g.Flags&msgLost != 0:
+				call += " (reply dropped)"
+			case g.Flags&msgOverflow != 0:
+				call += " (reply on the overflow list)"
 			case g.Flags&msgCancelled != 0:
 				call += " (cancelled, reply posted)"
 			case g.Flags&msgDone != 0:
@@ -166,7 +170,7 @@ func listOr(xs []string, none string) string {
 func (m *Model) party(s State, a Action) string {
 	w := m.w
 	switch a.Kind {
-	case SendCall, SendEnterPolling, SendStop, PollCall, PollWouldBlock, PollDefer, PollRetry, PollRetryWouldBlock, PeerStep:
+	case SendCall, SendEnterPolling, SendStop, SendReserved, CancelDropped, PollCall, PollWouldBlock, PollDefer, PollRetry, PollRetryWouldBlock, PeerStep:
 		return "kernel"
 	case CompleteCall:
 		g := s.Msgs[a.Who]

@@ -64,6 +64,14 @@ const (
 	// blocked: no message and no slot; the scheduler keeps it and retries
 	// it, so that the submitting thread goes on as it would have.
 	msgPolled
+	// msgOverflow marks a completed call whose reply found the process's
+	// completion queue full and waits on the kernel's overflow list until
+	// a flush returns it; it cannot be reaped before.
+	msgOverflow
+	// msgLost marks a completed call whose reply the kernel dropped, the
+	// queue being full (overflow drop): it is never reaped, and its slot
+	// is never freed.
+	msgLost
 )
 
 // clone copies s with three allocations: one for the program counters and
@@ -222,6 +230,41 @@ func (m *Model) InFlight(s State, p int) int {
 	}
 	return n
 }
+
+// reservedInFlight returns how many of process p's messages in s are
+// reserved calls'.
+func (m *Model) reservedInFlight(s State, p int) int {
+	if m.reserved == nil {
+		return 0
+	}
+	n := 0
+	for _, g := range s.Msgs {
+		if m.w.Threads[g.Thread].Process == p && g.Flags&(msgFreed|msgPolled) == 0 && m.reserved[g.Thread][g.PC] {
+			n++
+		}
+	}
+	return n
+}
+
+// cqFull reports whether process p's completion queue is full in s: as
+// many replies posted and not reaped, outside the overflow list, as its
+// bound.
+func (m *Model) cqFull(s State, p int) bool {
+	bound := m.w.Processes[p].CQ
+	if bound == 0 {
+		return false
+	}
+	n := 0
+	for _, g := range s.Msgs {
+		if m.w.Threads[g.Thread].Process == p && g.Flags&msgDone != 0 && g.Flags&(msgOverflow|msgLost) == 0 {
+			n++
+		}
+	}
+	return n >= bound
+}
+
+// reapable reports whether g's reply waits in the completion queue.
+func reapable(g Msg) bool { return g.Flags&(msgDone|msgOverflow|msgLost) == msgDone }
 
 // msgOf returns the index in s.Msgs of thread t's message sent at pc, or -1.
 func msgOf(s State, t int, pc uint16) int {

@@ -178,6 +178,10 @@ func (m *Model) waitsFor(s State, n waitNode) []waitEdge {
 			return []waitEdge{{waitNode{'m', i}, th.Name + " is parked on its " + m.callText(op)}}
 		}
 		switch {
+		case m.waitsForSlot(s, t) && m.reserves[p] > 0 && m.isReserved(t, pc):
+			return []waitEdge{{waitNode{'s', p}, fmt.Sprintf("%s needs a slot for its reserved %s, but all %d slots of %s are taken, the %d reserved ones too", th.Name, m.callText(op), m.caps[p], w.Processes[p].Name, m.reserves[p])}}
+		case m.waitsForSlot(s, t) && m.reserves[p] > 0:
+			return []waitEdge{{waitNode{'s', p}, fmt.Sprintf("%s needs a slot for %s, but the %d ordinary slots of %s are taken (%d more are reserved)", th.Name, m.callText(op), m.caps[p]-m.reserves[p], w.Processes[p].Name, m.reserves[p])}}
 		case m.waitsForSlot(s, t):
 			return []waitEdge{{waitNode{'s', p}, fmt.Sprintf("%s needs a slot for %s, but all %d slots of %s are taken", th.Name, m.callText(op), m.caps[p], w.Processes[p].Name)}}
 		case s.Mode[p]&modeStopped != 0:
@@ -192,6 +196,10 @@ func (m *Model) waitsFor(s State, n waitNode) []waitEdge {
 		op := th.Ops[g.PC]
 		name := th.Name + "'s " + m.callText(op)
 		switch {
+		case g.Flags&msgLost != 0:
+			return []waitEdge{{nobody, name + " has completed, but " + w.Processes[th.Process].Name + "'s completion queue was full and the kernel dropped the reply, which will never arrive"}}
+		case g.Flags&msgOverflow != 0 && w.Processes[th.Process].FlushNever:
+			return []waitEdge{{nobody, name + " has completed, but its reply is on " + w.Processes[th.Process].Name + "'s overflow list, which nothing ever flushes (flush never)"}}
 		case g.Flags&msgDone != 0:
 			p := th.Process
 			if r := w.Processes[p].Reaper; r >= 0 && m.reaperBlocked(s, p) {

@@ -152,7 +152,7 @@ func TestInterruptEndsTheSweep(t *testing.T) {
 	}, args)
 	want := `cap 2
   workload     policy       verdict        states  seconds  notes
-  triangle     block        deadlock           11     X.XX  counterexample: no deadlock, as expected
+  triangle     block        deadlock           11     X.XX  counterexample: no deadlock, 2 steps, as expected
   triangle     poll         ok                 69     X.XX  verified, as expected
   eventloop    block        incomplete          2     X.XX  not a proof (interrupted)
 sysmsg sweep: interrupted at eventloop, cap 2, block; 5 of 8 cells not run, and left out

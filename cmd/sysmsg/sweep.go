@@ -25,13 +25,15 @@ func init() {
 // cell is one check of a sweep, as the table and --json show it: read off
 // the check's [model.Summary].
 type cell struct {
-	Workload string  `json:"workload"`
-	Cap      string  `json:"cap"`
-	Policy   string  `json:"policy"`
-	Verdict  string  `json:"verdict"` // the summary's outcome: ok, deadlock, livelock, violation, incomplete
-	Property string  `json:"property,omitempty"`
-	Reason   string  `json:"reason,omitempty"`
-	States   int     `json:"states"`
+	Workload string `json:"workload"`
+	Cap      string `json:"cap"`
+	Policy   string `json:"policy"`
+	Verdict  string `json:"verdict"` // the summary's outcome: ok, deadlock, livelock, violation, incomplete
+	Property string `json:"property,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	States   int    `json:"states"`
+	// Steps is the counterexample's length; 0 with none.
+	Steps    int     `json:"steps,omitempty"`
 	Seconds  float64 `json:"seconds"`
 	Expected string  `json:"expected,omitempty"`
 	// Vacuous lists the guards never reached and the action kinds that
@@ -147,13 +149,18 @@ SIGTERM, which ends the whole sweep).
 	progress := !*asJSON && isTerminal(stderr)
 	total := len(caps) * len(ws) * len(pols)
 
+	// The workload column is as wide as the longest name.
+	nameWidth := 12
+	for _, l := range ws {
+		nameWidth = max(nameWidth, len(l.name))
+	}
 	var cells []cell
 	code := exitOK
 	var differ []string
 	interrupted := false
 	for _, cv := range caps {
 		if !*asJSON {
-			printTableHead(stdout, cv.String())
+			printTableHead(stdout, cv.String(), nameWidth)
 		}
 		first := len(cells)
 	row:
@@ -181,6 +188,7 @@ SIGTERM, which ends the whole sweep).
 				x := newCell(l.name, cv.String(), p, sum)
 				if res.Violation != nil {
 					x.Trace = m.Trace(l.name, l.text, res.Violation, res.Stats)
+					x.Steps = len(x.Trace.Steps)
 				}
 				interrupted = ctx.Err() != nil
 				// A cell cut short by the interrupt is not held to the
@@ -198,7 +206,7 @@ SIGTERM, which ends the whole sweep).
 					code = exitIncomplete
 				}
 				if !*asJSON {
-					printRow(stdout, x)
+					printRow(stdout, x, nameWidth)
 				}
 				cells = append(cells, x)
 				if interrupted {
@@ -251,13 +259,13 @@ SIGTERM, which ends the whole sweep).
 }
 
 // printTableHead starts one cap's table.
-func printTableHead(w io.Writer, capText string) {
+func printTableHead(w io.Writer, capText string, nameWidth int) {
 	fmt.Fprintf(w, "cap %s\n", capText)
-	fmt.Fprintf(w, "  %-12s %-12s %-11s %9s %8s  %s\n", "workload", "policy", "verdict", "states", "seconds", "notes")
+	fmt.Fprintf(w, "  %-*s %-12s %-11s %9s %8s  %s\n", nameWidth, "workload", "policy", "verdict", "states", "seconds", "notes")
 }
 
 // printRow prints one cell as a row of its cap's table.
-func printRow(w io.Writer, x cell) {
+func printRow(w io.Writer, x cell, nameWidth int) {
 	var notes []string
 	switch {
 	case x.Verdict == "ok" && len(x.Vacuous) == 0:
@@ -267,7 +275,7 @@ func printRow(w io.Writer, x cell) {
 	case x.Verdict == "incomplete":
 		notes = append(notes, "not a proof ("+x.Reason+")")
 	default:
-		notes = append(notes, "counterexample: "+x.Property)
+		notes = append(notes, fmt.Sprintf("counterexample: %s, %s", x.Property, plural(x.Steps, "step")))
 	}
 	if x.Expected != "" {
 		if x.Expected == x.Verdict {
@@ -276,5 +284,5 @@ func printRow(w io.Writer, x cell) {
 			notes = append(notes, "EXPECTED "+x.Expected)
 		}
 	}
-	fmt.Fprintf(w, "  %-12s %-12s %-11s %9d %8.2f  %s\n", x.Workload, x.Policy, x.Verdict, x.States, x.Seconds, strings.Join(notes, ", "))
+	fmt.Fprintf(w, "  %-*s %-12s %-11s %9d %8.2f  %s\n", nameWidth, x.Workload, x.Policy, x.Verdict, x.States, x.Seconds, strings.Join(notes, ", "))
 }

@@ -49,7 +49,7 @@ func workloadList(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return c.failf("incident %s: %v", n, err)
 		}
-		fmt.Fprintf(stdout, "%-15s %s\n", n, w.Title)
+		fmt.Fprintf(stdout, "%-21s %s\n", n, w.Title)
 	}
 	return exitOK
 }

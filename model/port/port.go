@@ -33,6 +33,17 @@
 //     scheduler sends nothing until an upcall says in-flight ≤ low. Both are
 //     specified here because the model checks them: they are the designs
 //     that deadlock.
+//   - A reserve of K slots keeps K of the cap's slots for reserved calls
+//     (a waker's re-arm, a canceller's cancel): the fix that zio,
+//     commonware and Seastar chose. Every other call counts against C−K
+//     slots, and the policy acts, the hysteresis included, on that count:
+//     the port is full for them at C−K. A reserved call takes a free
+//     reserved slot whatever the mode, so the waker is never refused for
+//     want of a slot the others took; with every reserved slot held it
+//     takes an ordinary one by the ordinary rules. Which slot a message
+//     holds is not recorded, only how many reserved calls are in flight:
+//     the first K of them hold the reserved slots, and the count of
+//     ordinary slots taken is in-flight − min(reserved calls, K).
 package port
 
 import (
@@ -94,6 +105,10 @@ const Unset = -1
 // can use.
 var ErrLow = errors.New("port: cap or low-water mark out of range")
 
+// ErrReserve is returned by [NewReserveConfig] for a reserve no port can
+// use.
+var ErrReserve = errors.New("port: reserve out of range")
+
 // LowFor is the one rule for the low-water mark: it returns the mark that a
 // port with cap c uses under pol when low is asked for, or [Unset] for the
 // default. The default is ⌊(c−1)/2⌋, so that leaving polling waits for about
@@ -117,20 +132,56 @@ func LowFor(pol Policy, c, low int) (int, error) {
 }
 
 // Config is a port's configuration with its low-water mark resolved (see
-// [LowFor]): Cap ≥ 1 or Unlimited, 0 ≤ Low < Cap.
+// [LowFor]): Cap ≥ 1 or Unlimited, 0 ≤ Reserve < Cap (0 with no cap),
+// 0 ≤ Low < Cap−Reserve.
 type Config struct {
 	Cap, Low int
 	Policy   Policy
+	// Reserve is how many of the Cap slots are kept for reserved calls.
+	Reserve int
 }
 
 // NewConfig resolves low by [LowFor] and returns the configuration.
 func NewConfig(pol Policy, c, low int) (Config, error) {
-	l, err := LowFor(pol, c, low)
+	return NewReserveConfig(pol, c, 0, low)
+}
+
+// NewReserveConfig is [NewConfig] with reserve slots of the cap kept for
+// reserved calls. The low-water mark is a level of the ordinary slots,
+// c−reserve, so [LowFor] resolves it against that count: the default is
+// ⌊(c−reserve−1)/2⌋, and under PollNoHyst it is c−reserve−1.
+func NewReserveConfig(pol Policy, c, reserve, low int) (Config, error) {
+	switch {
+	case reserve == 0:
+	case c == Unlimited:
+		return Config{}, fmt.Errorf("%w: reserve %d with no cap: there is nothing to reserve", ErrReserve, reserve)
+	case reserve < 0 || reserve >= c:
+		return Config{}, fmt.Errorf("%w: reserve %d with cap %d (want 1 ≤ reserve < cap, leaving an ordinary slot)", ErrReserve, reserve, c)
+	}
+	ordinary := c
+	if c != Unlimited {
+		ordinary = c - reserve
+	}
+	l, err := LowFor(pol, ordinary, low)
 	if err != nil {
 		return Config{}, err
 	}
-	return Config{Cap: c, Low: l, Policy: pol}, nil
+	return Config{Cap: c, Low: l, Policy: pol, Reserve: reserve}, nil
 }
+
+// Limit is the number of slots ordinary calls share: the cap less the
+// reserve, or Unlimited.
+func (c Config) Limit() int {
+	if c.Cap == Unlimited {
+		return Unlimited
+	}
+	return c.Cap - c.Reserve
+}
+
+// Used is the number of ordinary slots taken in s: the messages in flight
+// less those in reserved slots. The policy and the hysteresis act on it;
+// without a reserve it is in-flight.
+func (c Config) Used(s State) int { return s.InFlight - min(s.Reserved, c.Reserve) }
 
 // Mode is the state of a port's send side.
 type Mode uint8
@@ -155,12 +206,13 @@ func (m Mode) String() string {
 
 // State is what can be observed of a port: the slots taken (messages sent
 // and not yet reaped), how many of those the kernel has completed (the
-// replies waiting in the reply queue), and the mode. The zero value is a
-// fresh port.
+// replies waiting in the reply queue), the mode, and how many of the
+// messages in flight are reserved calls'. The zero value is a fresh port.
 type State struct {
 	InFlight int
 	Replies  int
 	Mode     Mode
+	Reserved int
 }
 
 // SendOutcome is what a send does.
@@ -175,6 +227,9 @@ const (
 	// SentStopped: it went out, took the last slot, and the scheduler
 	// stopped issuing (Stop).
 	SentStopped
+	// SentReserved: a reserved call went out into a free reserved slot,
+	// whatever the mode; the mode does not change.
+	SentReserved
 	// RefusedPolling: the port is polling; nothing is sent, and the call
 	// is a non-blocking attempt instead ([Config.Attempt]).
 	RefusedPolling
@@ -187,6 +242,7 @@ const (
 )
 
 var sendNames = [...]string{Sent: "sent", SentEnteredPolling: "sent, entered polling", SentStopped: "sent, stopped",
+	SentReserved:   "sent into a reserved slot",
 	RefusedPolling: "refused: polling", RefusedStopped: "refused: stopped", MustWait: "must wait: no free slot"}
 
 func (o SendOutcome) String() string {
@@ -197,23 +253,36 @@ func (o SendOutcome) String() string {
 }
 
 // Went reports whether the message went out (took a slot).
-func (o SendOutcome) Went() bool { return o <= SentStopped }
+func (o SendOutcome) Went() bool { return o <= SentReserved }
 
-// Send is a system call in s: the outcome and the state after it. A
-// refused or waiting send leaves s as it was.
-func (c Config) Send(s State) (State, SendOutcome) {
+// Send is an ordinary system call in s: the outcome and the state after
+// it. A refused or waiting send leaves s as it was.
+func (c Config) Send(s State) (State, SendOutcome) { return c.SendAs(s, false) }
+
+// SendAs is a system call in s, a reserved call's when reserved is set.
+// A reserved call takes a free reserved slot whatever the mode; otherwise
+// it is sent, or refused, as an ordinary call is.
+func (c Config) SendAs(s State, reserved bool) (State, SendOutcome) {
+	if reserved && s.Reserved < c.Reserve {
+		s.InFlight++
+		s.Reserved++
+		return s, SentReserved
+	}
 	switch {
 	case s.Mode == Polling:
 		return s, RefusedPolling
 	case s.Mode == Stopped:
 		return s, RefusedStopped
-	case c.Cap != Unlimited && s.InFlight >= c.Cap:
+	case c.Cap != Unlimited && c.Used(s) >= c.Limit():
 		// Only under Block: the other policies left messaging mode at
-		// the send that filled the cap.
+		// the send that filled the ordinary slots.
 		return s, MustWait
 	}
 	s.InFlight++
-	if c.Cap == Unlimited || s.InFlight < c.Cap {
+	if reserved {
+		s.Reserved++
+	}
+	if c.Cap == Unlimited || c.Used(s) < c.Limit() {
 		return s, Sent
 	}
 	switch c.Policy {
@@ -259,14 +328,24 @@ func (o ReapOutcome) String() string {
 	return "reaped"
 }
 
-// Reap takes one reply and frees its slot. It fails when no reply waits.
-func (c Config) Reap(s State) (State, ReapOutcome, error) {
+// Reap takes one reply of an ordinary call and frees its slot. It fails
+// when no reply waits.
+func (c Config) Reap(s State) (State, ReapOutcome, error) { return c.ReapAs(s, false) }
+
+// ReapAs is [Config.Reap] of a reserved call's reply when reserved is set.
+func (c Config) ReapAs(s State, reserved bool) (State, ReapOutcome, error) {
 	if s.Replies == 0 {
 		return s, Reaped, fmt.Errorf("%w: a reap with no reply waiting", ErrNoMessage)
 	}
+	if reserved && s.Reserved == 0 || !reserved && s.Reserved == s.InFlight {
+		return s, Reaped, fmt.Errorf("%w: a reap of a reply of a kind of call with none in flight (reserved: %v)", ErrNoMessage, reserved)
+	}
 	s.Replies--
 	s.InFlight--
-	if s.Mode != Messaging && s.InFlight <= c.Low {
+	if reserved {
+		s.Reserved--
+	}
+	if s.Mode != Messaging && c.Used(s) <= c.Low {
 		s.Mode = Messaging
 		return s, ReapedLeft, nil
 	}
@@ -293,14 +372,18 @@ func (c Config) Check(s State) error {
 	switch {
 	case s.InFlight < 0 || s.Replies < 0 || s.Replies > s.InFlight:
 		return fmt.Errorf("port: %d in flight, %d replies", s.InFlight, s.Replies)
+	case s.Reserved < 0 || s.Reserved > s.InFlight:
+		return fmt.Errorf("port: %d reserved calls of %d in flight", s.Reserved, s.InFlight)
 	case c.Cap != Unlimited && s.InFlight > c.Cap:
 		return fmt.Errorf("port: %d in flight, over the cap %d", s.InFlight, c.Cap)
+	case c.Cap != Unlimited && c.Used(s) > c.Limit():
+		return fmt.Errorf("port: %d ordinary slots taken, over the %d of cap %d less reserve %d", c.Used(s), c.Limit(), c.Cap, c.Reserve)
 	case s.Mode == Polling && !c.Policy.Polls(), s.Mode == Stopped && c.Policy != Stop:
 		return fmt.Errorf("port: %v mode under policy %v", s.Mode, c.Policy)
-	case s.Mode != Messaging && s.InFlight <= c.Low:
+	case s.Mode != Messaging && c.Used(s) <= c.Low:
 		// A port enters at in-flight = cap > low and leaves at the reap
-		// that reaches low.
-		return fmt.Errorf("port: %v mode with %d in flight, at or below low %d", s.Mode, s.InFlight, c.Low)
+		// that reaches low (counting ordinary slots, with a reserve).
+		return fmt.Errorf("port: %v mode with %d in flight, at or below low %d", s.Mode, c.Used(s), c.Low)
 	}
 	return nil
 }

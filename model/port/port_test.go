@@ -156,3 +156,135 @@ func TestLowFor(t *testing.T) {
 		}
 	}
 }
+
+// reachableAs is reachable with reserved calls too: every send and every
+// reap either ordinary or reserved. The spec does not tell a reserved
+// call's reply from another's, so the walk may reap a reserved one whose
+// reply is an ordinary call's: it over-approximates, which only makes the
+// invariant check stronger.
+func reachableAs(c Config) map[State]bool {
+	seen := map[State]bool{{}: true}
+	queue := []State{{}}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		var next []State
+		for _, r := range []bool{false, true} {
+			if t, o := c.SendAs(s, r); o.Went() {
+				next = append(next, t)
+			}
+			if t, _, err := c.ReapAs(s, r); err == nil {
+				next = append(next, t)
+			}
+		}
+		if t, err := c.Complete(s); err == nil {
+			next = append(next, t)
+		}
+		for _, t := range next {
+			if !seen[t] {
+				seen[t] = true
+				queue = append(queue, t)
+			}
+		}
+	}
+	return seen
+}
+
+func TestReserveKeepsTheInvariants(t *testing.T) {
+	for _, pol := range Policies() {
+		for c := 2; c <= 5; c++ {
+			for k := 1; k < c; k++ {
+				for low := 0; low < c-k; low++ {
+					cfg, err := NewReserveConfig(pol, c, k, low)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for s := range reachableAs(cfg) {
+						if err := cfg.Check(s); err != nil {
+							t.Errorf("%v cap %d reserve %d low %d: %+v: %v", pol, c, k, low, s, err)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// A reserve of 0 is no reserve: the walk with reserved calls reaches
+// exactly the states of the one without, with Reserved counting along.
+func TestReserveZeroIsTheCap(t *testing.T) {
+	cfg, _ := NewConfig(Poll, 3, 1)
+	plain := reachable(cfg, 0)
+	for s := range reachableAs(cfg) {
+		s.Reserved = 0
+		if !plain[s] {
+			t.Errorf("with reserve 0, %+v is reached only by reserved calls", s)
+		}
+	}
+}
+
+// The reserve at work, under each policy at cap 3 with 1 reserved: two
+// ordinary calls fill the ordinary slots, the policy acts there, and a
+// reserved call still goes out, whatever the mode, into the reserved
+// slot; a second reserved call then meets the ordinary rules.
+func TestReserveAtTheOrdinaryLimit(t *testing.T) {
+	for _, c := range []struct {
+		pol  Policy
+		mode Mode
+		last SendOutcome
+	}{{Block, Messaging, MustWait}, {Stop, Stopped, RefusedStopped}, {Poll, Polling, RefusedPolling}, {PollNoHyst, Polling, RefusedPolling}} {
+		cfg, err := NewReserveConfig(c.pol, 3, 1, Unset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := State{}
+		s, _ = cfg.Send(s)
+		s, o := cfg.Send(s)
+		if s.Mode != c.mode || s.InFlight != 2 || cfg.Used(s) != cfg.Limit() {
+			t.Fatalf("%v: after two ordinary sends %+v (%v), want mode %v", c.pol, s, o, c.mode)
+		}
+		if _, o := cfg.Send(s); o.Went() {
+			t.Errorf("%v: an ordinary call took the reserved slot: %v", c.pol, o)
+		}
+		s, o = cfg.SendAs(s, true)
+		if o != SentReserved || s.InFlight != 3 || s.Reserved != 1 || s.Mode != c.mode {
+			t.Errorf("%v: the reserved call: %v %+v", c.pol, o, s)
+		}
+		if _, o := cfg.SendAs(s, true); o != c.last {
+			t.Errorf("%v: a reserved call with the reserve held: %v, want %v", c.pol, o, c.last)
+		}
+		// Reaping the reserved call's reply frees the reserved slot and
+		// leaves the mode alone: the ordinary count did not change.
+		s, _ = cfg.Complete(s)
+		s, out, err := cfg.ReapAs(s, true)
+		if err != nil || out != Reaped || s.Reserved != 0 || s.Mode != c.mode {
+			t.Errorf("%v: reap of the reserved reply: %v %v %+v", c.pol, out, err, s)
+		}
+	}
+	// A reserved call with the reserve free takes it before an ordinary
+	// slot, so the ordinary slots stay for the others.
+	cfg, _ := NewReserveConfig(Block, 2, 1, Unset)
+	s, _ := cfg.SendAs(State{}, true)
+	if _, o := cfg.Send(s); o != Sent {
+		t.Errorf("an ordinary call after the reserved one: %v, want sent", o)
+	}
+}
+
+func TestNewReserveConfig(t *testing.T) {
+	cases := []struct {
+		pol          Policy
+		c, k, low    int
+		wantLow      int
+		bad, reserve bool
+	}{
+		{Poll, 3, 1, Unset, 0, false, false}, {Poll, 5, 1, Unset, 1, false, false}, {PollNoHyst, 4, 1, 0, 2, false, false},
+		{Block, 2, 2, Unset, 0, true, true}, {Block, Unlimited, 1, Unset, 0, true, true}, {Poll, 3, -1, Unset, 0, true, true},
+		{Poll, 3, 1, 2, 0, true, false}, // low must be below the 2 ordinary slots
+	}
+	for _, c := range cases {
+		cfg, err := NewReserveConfig(c.pol, c.c, c.k, c.low)
+		if (err != nil) != c.bad || c.bad && errors.Is(err, ErrReserve) != c.reserve || !c.bad && cfg.Low != c.wantLow {
+			t.Errorf("NewReserveConfig(%v, %d, %d, %d) = %+v, %v", c.pol, c.c, c.k, c.low, cfg, err)
+		}
+	}
+}

@@ -14,7 +14,10 @@ import (
 var incidentFiles embed.FS
 
 // incidentNames lists the incidents in the order tables show them.
-var incidentNames = []string{"envoy-listener", "zio-cancel", "glommio-queued", "node-sass-pool", "ring-of-one"}
+// Each naive design comes first, then the fixes that name it.
+var incidentNames = []string{"envoy-listener", "zio-cancel", "zio-dropped-cancel", "zio-reserved-cancel",
+	"glommio-queued", "tokio-uring-overflow", "tokio-uring-getevents", "node-sass-pool", "node-sass-reserved",
+	"ring-of-one", "ring-of-one-reserved"}
 
 // IncidentNames lists the incident workloads, in the order tables show
 // them.

@@ -26,12 +26,25 @@ type SettingError struct {
 	Pos  Pos
 	// FileCap is then the file's own cap.
 	FileCap int
+	// Ordinary is the slots the file's reserve leaves of Cap, when it is
+	// the reserve that makes the low not fit.
+	Ordinary int
+	// Reserve is the file's reserve when it is the reserve that does not
+	// fit the cap given in place of the file's (File and Pos name it).
+	Reserve int
 }
 
 func (e *SettingError) Error() string {
 	msg := fmt.Sprintf("low %d (want 0 ≤ low < cap %d)", e.Low, e.Cap)
-	if e.Cap < 1 && e.Cap != Unlimited {
+	switch {
+	case e.Cap < 1 && e.Cap != Unlimited:
 		msg = fmt.Sprintf("cap %d (want ≥ 1 or unlimited)", e.Cap)
+	case e.Reserve > 0:
+		msg = fmt.Sprintf("process %s: reserve %d needs a cap of at least %d, and cap %s is given in place of the file's %s",
+			e.Process, e.Reserve, e.Reserve+1, CapText(e.Cap), CapText(e.FileCap))
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Col, msg)
+	case e.Ordinary > 0:
+		msg = fmt.Sprintf("low %d (want 0 ≤ low < %d, the slots that the reserve leaves of cap %d)", e.Low, e.Ordinary, e.Cap)
 	}
 	if e.Process != "" {
 		msg = "process " + e.Process + ": " + msg
@@ -53,9 +66,14 @@ func CapText(c int) string {
 	return fmt.Sprint(c)
 }
 
-// Setting is a process's effective cap ([Unlimited] for none) and
-// low-water mark.
-type Setting struct{ Cap, Low int }
+// Setting is a process's effective cap ([Unlimited] for none), low-water
+// mark and reserve.
+type Setting struct{ Cap, Low, Reserve int }
+
+// PortConfig is the setting as the spec's port configuration under pol.
+func (s Setting) PortConfig(pol port.Policy) port.Config {
+	return port.Config{Cap: s.Cap, Low: s.Low, Policy: pol, Reserve: s.Reserve}
+}
 
 // Effective returns, per process of w, the cap and low-water mark that a
 // check or a run of w under pol uses: the one place that reads a file's
@@ -76,16 +94,24 @@ func Effective(w *Workload, pol port.Policy, capOverride, lowOverride int) ([]Se
 		if lowOverride != Unset {
 			low = lowOverride
 		}
-		l, err := port.LowFor(pol, c, low)
+		// A reserve is the file's, kept for named calls: a cap given in
+		// place of the file's must leave an ordinary slot beside it.
+		if p.Reserve > 0 && (c == Unlimited || c > 0 && c <= p.Reserve) {
+			return nil, &SettingError{Process: p.Name, Cap: c, Low: low, File: w.File, Pos: p.ReservePos, FileCap: p.Cap, Reserve: p.Reserve}
+		}
+		cfg, err := port.NewReserveConfig(pol, c, p.Reserve, low)
 		if err != nil {
 			e := &SettingError{Cap: c, Low: low}
 			e.Process = p.Name
 			if fromFile && c >= 1 {
 				e.File, e.Pos, e.FileCap = w.File, p.LowPos, p.Cap
+				if p.Reserve > 0 {
+					e.Ordinary = c - p.Reserve
+				}
 			}
 			return nil, e
 		}
-		out = append(out, Setting{Cap: c, Low: l})
+		out = append(out, Setting{Cap: c, Low: cfg.Low, Reserve: p.Reserve})
 	}
 	return out, nil
 }

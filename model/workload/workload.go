@@ -3,6 +3,7 @@ package workload
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -132,6 +133,48 @@ type Process struct {
 	Reaper  int
 	Threads []int
 	Pos     Pos
+	// Reserve is how many of the cap's slots are kept for the reserved
+	// calls: those of the threads in ReserveThreads and those on the
+	// objects in ReserveObjects ("reserve K for X..."). 0 for none.
+	Reserve        int
+	ReserveThreads []int
+	ReserveObjects []int
+	ReservePos     Pos
+	// DropCancels: a cancel that finds no free slot is dropped, doing
+	// nothing ("cancels drop"), as zio did before its fix; otherwise it
+	// waits, or is attempted, as any call.
+	DropCancels bool
+	// CQ bounds the kernel's completion queue: the replies posted and not
+	// yet reaped. 0 is no bound. A completion that finds the queue full
+	// goes to the overflow list (Overflow), or is lost (OverflowDrop).
+	CQ       int
+	Overflow Overflow
+	// FlushNever: nothing ever returns the overflow list's replies to the
+	// queue ("flush never"), the runtime that never enters the kernel to
+	// get events; otherwise the scheduler flushes it when there is room.
+	FlushNever bool
+	CQPos      Pos
+}
+
+// Overflow is what the kernel does with a completion that finds a
+// process's completion queue full.
+type Overflow uint8
+
+const (
+	// OverflowList keeps it on an overflow list until a flush returns it.
+	OverflowList Overflow = iota
+	// OverflowDrop loses it: the reply never arrives.
+	OverflowDrop
+)
+
+// Reserved reports whether thread t's operation op is a reserved call of
+// its process.
+func (w *Workload) Reserved(t int, op Op) bool {
+	pr := &w.Processes[w.Threads[t].Process]
+	if pr.Reserve == 0 || !op.Kind.Syscall() {
+		return false
+	}
+	return slices.Contains(pr.ReserveThreads, t) || op.Object >= 0 && slices.Contains(pr.ReserveObjects, op.Object)
 }
 
 // Thread is a user thread: a straight-line program (loops are unrolled).
@@ -278,7 +321,8 @@ type parser struct {
 	threads map[string]int
 	names   map[string]Pos // every declared name, which must be unique
 
-	reaperRefs map[int]ref // process index
+	reaperRefs  map[int]ref   // process index
+	reserveRefs map[int][]ref // process index: the names after "reserve K for"
 }
 
 func (p *parser) errAt(col int, format string, args ...any) error {
@@ -292,7 +336,7 @@ func Parse(name, src string) (*Workload, error) {
 	p := &parser{
 		file: name, w: &Workload{File: name},
 		objects: map[string]int{}, threads: map[string]int{}, names: map[string]Pos{},
-		reaperRefs: map[int]ref{},
+		reaperRefs: map[int]ref{}, reserveRefs: map[int][]ref{},
 	}
 	// An editor may start a UTF-8 file with a byte-order mark; it is not
 	// part of the text, and columns on line 1 count from after it.
@@ -362,9 +406,13 @@ func (p *parser) parse(lines []string) error {
 			if f != nil {
 				stack = append(stack, *f)
 			}
+		case top == "process" && word.text == "reserve":
+			if err := p.reserve(); err != nil {
+				return err
+			}
 		case top == "process":
 			if word.text != "thread" {
-				return p.errAt(word.col, "a process holds threads: want \"thread NAME\" or \"end\", got %s", quote(word.text))
+				return p.errAt(word.col, "a process holds threads and a reserve: want \"thread NAME\", \"reserve K for NAME...\" or \"end\", got %s", quote(word.text))
 			}
 			name, err := p.declare(1, "thread")
 			if err != nil {
@@ -522,6 +570,7 @@ func (p *parser) topLevel() (*frame, error) {
 			return nil, err
 		}
 		proc := Process{Name: name, Cap: 2, Low: Unset, Reaper: -1, Pos: pos}
+		var cqWords []token
 		for i := 2; i < len(p.toks); {
 			switch p.toks[i].text {
 			case "cap":
@@ -540,10 +589,42 @@ func (p *parser) topLevel() (*frame, error) {
 					return nil, p.errAt(p.toks[i].col, "reaper wants a thread name")
 				}
 				p.reaperRefs[len(p.w.Processes)] = ref{p.toks[i+1].text, Pos{p.line, p.toks[i+1].col}}
+			case "cancels":
+				v, err := p.choice(i, "cancels", "wait", "drop")
+				if err != nil {
+					return nil, err
+				}
+				proc.DropCancels = v == "drop"
+			case "cq":
+				if proc.CQ, err = p.number(i+1, "cq", 1, MaxCapacity); err != nil {
+					return nil, err
+				}
+				proc.CQPos = Pos{p.line, p.toks[i].col}
+			case "overflow":
+				v, err := p.choice(i, "overflow", "list", "drop")
+				if err != nil {
+					return nil, err
+				}
+				if v == "drop" {
+					proc.Overflow = OverflowDrop
+				}
+				cqWords = append(cqWords, p.toks[i])
+			case "flush":
+				v, err := p.choice(i, "flush", "getevents", "never")
+				if err != nil {
+					return nil, err
+				}
+				proc.FlushNever = v == "never"
+				cqWords = append(cqWords, p.toks[i])
 			default:
-				return nil, p.errAt(p.toks[i].col, "unknown process setting %s (want cap, low or reaper)", quote(p.toks[i].text))
+				return nil, p.errAt(p.toks[i].col, "unknown process setting %s (want cap, low, reaper, cancels, cq, overflow or flush)", quote(p.toks[i].text))
 			}
 			i += 2
+		}
+		// How the completion queue overflows is a setting of a bounded
+		// one: without cq it would be quietly ignored.
+		if proc.CQ == 0 && len(cqWords) > 0 {
+			return nil, p.errAt(cqWords[0].col, "%s needs a completion queue bound: add cq N", cqWords[0].text)
 		}
 		// A low-water mark is a level of the cap; with no cap there is
 		// none, and a low would be quietly ignored.
@@ -680,7 +761,8 @@ func (p *parser) declare(i int, what string) (string, error) {
 
 var keywords = map[string]bool{"workload": true, "pipe": true, "conn": true, "queue": true, "process": true,
 	"thread": true, "peer": true, "end": true, "repeat": true, "submit": true, "cap": true, "low": true,
-	"reaper": true, "capacity": true, "unlimited": true}
+	"reaper": true, "capacity": true, "unlimited": true, "reserve": true, "for": true, "cancels": true,
+	"cq": true, "overflow": true, "flush": true}
 
 func validName(s string) bool {
 	if s == "" || len(s) > 32 {
@@ -710,9 +792,94 @@ func (p *parser) number(i int, what string, lo, hi int) (int, error) {
 	return n, nil
 }
 
+// choice reads the word after the setting at i, one of words.
+func (p *parser) choice(i int, what string, words ...string) (string, error) {
+	want := strings.Join(words, " or ")
+	if i+1 >= len(p.toks) {
+		return "", p.errAt(p.toks[i].col, "%s wants %s", what, want)
+	}
+	t := p.toks[i+1]
+	if t.quoted || !slices.Contains(words, t.text) {
+		return "", p.errAt(t.col, "%s %s: want %s", what, quote(t.text), want)
+	}
+	return t.text, nil
+}
+
+// reserve reads "reserve K for NAME..." in a process block. The names are
+// threads of the process or kernel objects, resolved with the rest of the
+// file's names.
+func (p *parser) reserve() error {
+	pi := len(p.w.Processes) - 1
+	proc := &p.w.Processes[pi]
+	word := p.toks[0]
+	if proc.Reserve != 0 {
+		return p.errAt(word.col, "a second reserve for process %s: one reserve names every reserved thread and object", quote(proc.Name))
+	}
+	k, err := p.number(1, "reserve", 1, MaxCapacity-1)
+	if err != nil {
+		return err
+	}
+	if len(p.toks) < 3 || p.toks[2].text != "for" || p.toks[2].quoted {
+		col := word.col
+		if len(p.toks) >= 3 {
+			col = p.toks[2].col
+		}
+		return p.errAt(col, "reserve %d wants \"for\" and the threads or objects whose calls it is kept for", k)
+	}
+	if len(p.toks) == 3 {
+		return p.errAt(p.toks[2].col, "reserve %d for nothing: name the threads or objects whose calls it is kept for", k)
+	}
+	switch {
+	case proc.Cap == Unlimited:
+		return p.errAt(word.col, "reserve %d needs a cap: process %s has cap unlimited, so there is nothing to reserve", k, quote(proc.Name))
+	case k >= proc.Cap:
+		return p.errAt(p.toks[1].col, "reserve %d must be below cap %d: the other calls need a slot", k, proc.Cap)
+	case proc.Low != Unset && proc.Low >= proc.Cap-k:
+		return p.errAt(p.toks[1].col, "reserve %d leaves %s of cap %d, and low %d (line %d) must be below that", k, plural(proc.Cap-k, "ordinary slot"), proc.Cap, proc.Low, proc.LowPos.Line)
+	}
+	proc.Reserve, proc.ReservePos = k, Pos{p.line, word.col}
+	for _, t := range p.toks[3:] {
+		p.reserveRefs[pi] = append(p.reserveRefs[pi], ref{t.text, Pos{p.line, t.col}})
+	}
+	return nil
+}
+
 func (p *parser) noMore(i int) error {
 	if i < len(p.toks) {
 		return p.errAt(p.toks[i].col, "unexpected %s", quote(p.toks[i].text))
+	}
+	return nil
+}
+
+// resolveReserve binds the names of process i's reserve: each a thread of
+// the process or a kernel object (a pipe or a conn), named once.
+func (p *parser) resolveReserve(i int) error {
+	pr := &p.w.Processes[i]
+	seen := map[string]bool{}
+	for _, r := range p.reserveRefs[i] {
+		fail := func(format string, args ...any) error {
+			return &Error{File: p.file, Pos: r.pos, Msg: fmt.Sprintf(format, args...)}
+		}
+		if seen[r.name] {
+			return fail("reserve names %s twice", quote(r.name))
+		}
+		seen[r.name] = true
+		if t, ok := p.threads[r.name]; ok {
+			if p.w.Threads[t].Process != i {
+				return fail("reserve for %s, a thread of process %s: a reserve is kept for a process's own threads",
+					quote(r.name), quote(p.w.Processes[p.w.Threads[t].Process].Name))
+			}
+			pr.ReserveThreads = append(pr.ReserveThreads, t)
+			continue
+		}
+		if o, ok := p.objects[r.name]; ok {
+			if p.w.Objects[o].Kind == Queue {
+				return fail("reserve for queue %s: push and pop are not system calls and take no slot", quote(r.name))
+			}
+			pr.ReserveObjects = append(pr.ReserveObjects, o)
+			continue
+		}
+		return fail("reserve for %s, which is neither a thread nor a pipe or conn", quote(r.name))
 	}
 	return nil
 }
@@ -764,6 +931,11 @@ func (p *parser) resolve() error {
 				return &Error{File: p.file, Pos: op.Pos, Msg: fmt.Sprintf("queue %s is a user-level queue of process %s (thread %s uses it): a thread of process %s cannot use it",
 					quote(p.w.Objects[op.Object].Name), quote(p.w.Processes[fp].Name), quote(p.w.Threads[first].Name), quote(p.w.Processes[th.Process].Name))}
 			}
+		}
+	}
+	for i := range p.w.Processes {
+		if err := p.resolveReserve(i); err != nil {
+			return err
 		}
 	}
 	for i := range p.w.Processes {

@@ -25,7 +25,25 @@ func TestParseErrorsNameLineAndColumn(t *testing.T) {
 		{"end\n", "f:1:1: end without an open block"},
 		{"thread t\n", "f:1:1: a thread belongs inside a process block"},
 		{"process p cap 2 low 2\n", "f:1:1: low 2 must be below cap 2"},
-		{"process p speed 3\n", "f:1:11: unknown process setting \"speed\" (want cap, low or reaper)"},
+		{"process p speed 3\n", "f:1:11: unknown process setting \"speed\" (want cap, low, reaper, cancels, cq, overflow or flush)"},
+		{"process p cap 2\n  reserve 2 for t\n", "f:2:11: reserve 2 must be below cap 2: the other calls need a slot"},
+		{"process p cap unlimited\n  reserve 1 for t\n", "f:2:3: reserve 1 needs a cap: process \"p\" has cap unlimited, so there is nothing to reserve"},
+		{"process p cap 3\n  reserve 1 t\n", "f:2:13: reserve 1 wants \"for\" and the threads or objects whose calls it is kept for"},
+		{"process p cap 3\n  reserve 1 for\n", "f:2:13: reserve 1 for nothing: name the threads or objects whose calls it is kept for"},
+		{"process p cap 3 low 1\n  reserve 2 for t\n", "f:2:11: reserve 2 leaves 1 ordinary slot of cap 3, and low 1 (line 1) must be below that"},
+		{"process p cap 3\n  reserve 1 for t\n  reserve 1 for u\n", "f:3:3: a second reserve for process \"p\": one reserve names every reserved thread and object"},
+		{"process p cap 3\n  reserve 1 for ghost\n  thread t\n  end\nend\n", "f:2:17: reserve for \"ghost\", which is neither a thread nor a pipe or conn"},
+		{"queue q\nprocess p cap 3\n  reserve 1 for q\n  thread t\n  end\nend\n", "f:3:17: reserve for queue \"q\": push and pop are not system calls and take no slot"},
+		{"process p cap 3\n  reserve 1 for t t\n  thread t\n  end\nend\n", "f:2:19: reserve names \"t\" twice"},
+		{"process p cap 3\n  thread t\n  end\nend\nprocess q cap 3\n  reserve 1 for t\n  thread u\n  end\nend\n", "f:6:17: reserve for \"t\", a thread of process \"p\": a reserve is kept for a process's own threads"},
+		{"process p cap 3\n  shutdown\n", "f:2:3: a process holds threads and a reserve: want \"thread NAME\", \"reserve K for NAME...\" or \"end\", got \"shutdown\""},
+		{"process p cancels never\n", "f:1:19: cancels \"never\": want wait or drop"},
+		{"process p cancels\n", "f:1:11: cancels wants wait or drop"},
+		{"process p cq 0\n", "f:1:14: cq 0 is out of range 1..255"},
+		{"process p overflow drop\n", "f:1:11: overflow needs a completion queue bound: add cq N"},
+		{"process p flush never\n", "f:1:11: flush needs a completion queue bound: add cq N"},
+		{"process p cq 2 overflow spill\n", "f:1:25: overflow \"spill\": want list or drop"},
+		{"process p cq 2 flush sometimes\n", "f:1:22: flush \"sometimes\": want getevents or never"},
 		{"process p\nend\n", "f:1:1: process has no thread"},
 		{"queue q\nprocess p\n  thread t\n    read q\n  end\nend\n", "f:4:10: \"q\" is a queue: threads push and pop it"},
 		{"pipe a\nprocess p\n  thread t\n    push a\n  end\nend\n", "f:4:10: \"a\" is a pipe: push and pop are for queues"},
@@ -422,13 +440,13 @@ func TestEffectiveSettings(t *testing.T) {
 		cap, low int
 		want     string
 	}{
-		{port.Poll, 0, Unset, "[{4 3} {5 2}]"},
+		{port.Poll, 0, Unset, "[{4 3 0} {5 2 0}]"},
 		{port.Poll, 3, Unset, "f.wl:2:21: process p: low 3 (want 0 ≤ low < cap 3): the file's low was for its cap 4, and cap 3 is given in its place"},
-		{port.Poll, 3, 1, "[{3 1} {3 1}]"},
+		{port.Poll, 3, 1, "[{3 1 0} {3 1 0}]"},
 		{port.Poll, 0, 4, "process p: low 4 (want 0 ≤ low < cap 4)"},
 		{port.Poll, 2, -2, "process p: low -2 (want 0 ≤ low < cap 2)"},
-		{port.PollNoHyst, 2, Unset, "[{2 1} {2 1}]"},
-		{port.Block, Unlimited, Unset, "[{-1 0} {-1 0}]"},
+		{port.PollNoHyst, 2, Unset, "[{2 1 0} {2 1 0}]"},
+		{port.Block, Unlimited, Unset, "[{-1 0 0} {-1 0 0}]"},
 		{port.Block, -3, Unset, "process p: cap -3 (want ≥ 1 or unlimited)"},
 	}
 	for _, c := range cases {
@@ -470,5 +488,44 @@ func TestIncidentsParse(t *testing.T) {
 	}
 	if _, ok := Incident("no-such"); ok {
 		t.Error("an unknown incident was found")
+	}
+}
+
+// TestReserveSettings: the file's reserve goes with every cap a check or a
+// run gives in place of the file's, and one that leaves no ordinary slot
+// is refused, naming the reserve's line; the low is a level of the
+// ordinary slots.
+func TestReserveSettings(t *testing.T) {
+	w, err := Parse("r.wl", "pipe wake\nprocess p cap 3\n  reserve 1 for wake\n  thread t\n    read wake\n  end\nend\npeer q\n  send wake\nend\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr := w.Processes[0]; pr.Reserve != 1 || len(pr.ReserveObjects) != 1 || !w.Reserved(0, w.Threads[0].Ops[0]) {
+		t.Fatalf("reserve not read: %+v", pr)
+	}
+	cases := []struct {
+		pol      port.Policy
+		cap, low int
+		want     string
+	}{
+		{port.Poll, 0, Unset, "[{3 0 1}]"},
+		{port.Poll, 5, Unset, "[{5 1 1}]"},
+		{port.PollNoHyst, 4, Unset, "[{4 2 1}]"},
+		{port.Block, 1, Unset, "r.wl:3:3: process p: reserve 1 needs a cap of at least 2, and cap 1 is given in place of the file's 3"},
+		{port.Block, Unlimited, Unset, "r.wl:3:3: process p: reserve 1 needs a cap of at least 2, and cap unlimited is given in place of the file's 3"},
+		{port.Poll, 3, 2, "process p: low 2 (want 0 ≤ low < cap 3)"},
+	}
+	for _, c := range cases {
+		set, err := Effective(w, c.pol, c.cap, c.low)
+		got := fmt.Sprint(set)
+		if err != nil {
+			got = err.Error()
+			if !errors.Is(err, ErrSetting) {
+				t.Errorf("%v cap %d low %d: %v does not wrap ErrSetting", c.pol, c.cap, c.low, err)
+			}
+		}
+		if got != c.want {
+			t.Errorf("%v cap %d low %d:\n got %s\nwant %s", c.pol, c.cap, c.low, got, c.want)
+		}
 	}
 }
