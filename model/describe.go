@@ -19,7 +19,7 @@ func (m *Model) callText(op workload.Op) string {
 }
 
 // slots renders process p's slots in s: "slots 1/2", or with a reserve
-// "slots 2/3 (1 reserved call)".
+// "slots 2/3 (1 reserved)", the reserved calls among them.
 func (m *Model) slots(s State, p int) string {
 	if m.caps[p] == workload.Unlimited {
 		return fmt.Sprintf("slots %d/unlimited", m.InFlight(s, p))
@@ -68,10 +68,13 @@ func (m *Model) Describe(s State, a Action) check.Label {
 		if op.Kind == workload.Cancel {
 			text += ": " + w.Threads[op.Target].Name + " is cancelled"
 		}
-		switch p := th.Process; {
-		case m.cqFull(s, p) && w.Processes[p].Overflow == workload.OverflowDrop:
+		// Where the reply went is read off the state after: a cancel's
+		// targets are posted before it, and may fill the queue.
+		n := m.Next(s, a)
+		switch after := n.Msgs[msgOf(n, int(g.Thread), g.PC)].Flags; {
+		case after&msgLost != 0:
 			text += "; completion queue full: reply dropped"
-		case m.cqFull(s, p):
+		case after&msgOverflow != 0:
 			text += "; completion queue full: reply to the overflow list"
 		default:
 			text += "; reply posted"

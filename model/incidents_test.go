@@ -109,6 +109,7 @@ func TestSeededIncidentBugsCaught(t *testing.T) {
 		{"reserve-ignored", "ring-of-one-reserved", "no deadlock", port.Block, 2, 2},
 		{"reserve-ignored", "zio-reserved-cancel", "no deadlock", port.Stop, 2, 1},
 		{"flush-when-full", "tokio-uring-getevents", PropCQ, port.Block, 4, 7},
+		{"ordinary-into-reserve", "zio-reserved-cancel", PropReserve, port.Block, 2, 2},
 	}
 	for _, c := range cases {
 		w, _ := load(t, c.file)
@@ -119,7 +120,7 @@ func TestSeededIncidentBugsCaught(t *testing.T) {
 		cfg.mutant = c.mutant
 		_, r := run(t, w, cfg, check.Options{})
 		if r.Violation == nil || r.Violation.Property != c.property {
-			t.Errorf("seeded bug %s on %s: got %s, want %q violated", c.mutant, c.file, verdict(r), c.property)
+			t.Errorf("seeded bug %s on %s: got %s (%v), want %q violated", c.mutant, c.file, verdict(r), r.Violation, c.property)
 			continue
 		}
 		if n := len(r.Violation.Trace.Steps); n != c.steps {

@@ -242,7 +242,9 @@ func (m *Model) buildKinds() {
 		case CancelDropped:
 			on = m.cancels && slices.ContainsFunc(m.w.Processes, func(p workload.Process) bool { return p.DropCancels })
 		case FlushOverflow:
-			on = slices.ContainsFunc(m.w.Processes, func(p workload.Process) bool { return p.CQ > 0 && !p.FlushNever })
+			on = slices.ContainsFunc(m.w.Processes, func(p workload.Process) bool {
+				return p.CQ > 0 && !p.FlushNever && p.Overflow == workload.OverflowList
+			})
 		case UserStep:
 			on = usesQueue
 		case PeerStep:
@@ -384,11 +386,19 @@ func (m *Model) isReserved(t int, pc uint16) bool {
 	return m.reserved != nil && m.reserved[t][pc]
 }
 
+// sendsAs is whether thread t's call at pc is sent as a reserved call: as
+// isReserved says, except under the seeded bug ordinary-into-reserve,
+// which lets every call into a free reserved slot while the slots count
+// it as what it is.
+func (m *Model) sendsAs(t int, pc uint16) bool {
+	return m.isReserved(t, pc) || m.mutant == "ordinary-into-reserve" && m.reserved != nil
+}
+
 // sendOutcome is what the spec's port says of thread t's system call at
 // pc in s.
 func (m *Model) sendOutcome(s State, t int, pc uint16) port.SendOutcome {
 	p := m.w.Threads[t].Process
-	_, out := m.portConfig(p).SendAs(m.PortState(s, p), m.isReserved(t, pc))
+	_, out := m.portConfig(p).SendAs(m.PortState(s, p), m.sendsAs(t, pc))
 	return out
 }
 
@@ -523,6 +533,9 @@ func (m *Model) threadStep(s State, t int, op workload.Op) (ActKind, bool) {
 	case port.SentStopped:
 		return SendStop, true
 	case port.SentReserved:
+		if !m.isReserved(t, s.PC[t]) {
+			return SendCall, true // only under ordinary-into-reserve
+		}
 		return SendReserved, true
 	}
 	return SendCall, true

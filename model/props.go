@@ -16,6 +16,7 @@ const (
 	PropHysteresis = "mode changes obey the hysteresis rule"
 	PropReapOnce   = "each message completes once and is reaped once, by its sender"
 	PropCQ         = "the completion queue never holds more replies than its bound"
+	PropReserve    = "ordinary calls never hold more than the slots the reserve leaves"
 	GuardCap       = "the cap is reached"
 	GuardPolling   = "polling mode is entered"
 	GuardStopped   = "the scheduler stops at the cap"
@@ -157,6 +158,16 @@ func (m *Model) Properties() []check.Property[State, Action] {
 				return slices.ContainsFunc(s.Mode, func(x uint8) bool { return x&mode != 0 })
 			}))
 		}
+	}
+	if slices.ContainsFunc(m.reserves, func(k int) bool { return k > 0 }) {
+		ps = append(ps, check.Always[State, Action](PropReserve, func(s State) bool {
+			for p := range procs {
+				if c := m.portConfig(p); c.Reserve > 0 && c.Used(m.PortState(s, p)) > c.Limit() {
+					return false
+				}
+			}
+			return true
+		}))
 	}
 	if m.reserved != nil {
 		ps = append(ps, check.Sometimes[State, Action](GuardReserve, func(s State) bool {

@@ -90,13 +90,24 @@ func drawWorkload(t *rapid.T) string {
 			c = workload.Unlimited
 			b.WriteString(" cap unlimited")
 		}
+		low := false
 		if c != workload.Unlimited && rarely(t, "low") {
 			fmt.Fprintf(&b, " low %d", one(t, c, "low value"))
+			low = true
 		}
 		if len(threads) == 1 && rarely(t, "reaper") {
 			fmt.Fprintf(&b, " reaper %s", threads[0])
 		}
 		b.WriteString("\n")
+		// A reserve of 1 for a thread or a channel, where it leaves an
+		// ordinary slot (and the low, if any, is not in the way).
+		if c >= 2 && !low && rarely(t, "reserve") {
+			names := slices.Clone(threads)
+			for _, o := range channels {
+				names = append(names, o.name)
+			}
+			fmt.Fprintf(&b, "  reserve 1 for %s\n", names[one(t, len(names), "reserved")])
+		}
 		for i, th := range threads {
 			var ops []genOp
 			balance := 0 // submits not yet waited for
@@ -260,6 +271,7 @@ func genFeatures(w *workload.Workload, text string) []string {
 	add(strings.Contains(text, "cap unlimited"), "cap unlimited")
 	add(strings.Contains(text, " low "), "low")
 	add(strings.Contains(text, " reaper "), "reaper")
+	add(strings.Contains(text, "  reserve "), "reserve")
 	add(strings.Contains(text, "repeat 1\n"), "repeat 1")
 	add(strings.Contains(text, "repeat 2\n") || strings.Contains(text, "repeat 3\n"), "repeat 2 or 3")
 	add(len(w.Peers) == 2, "two peers")
@@ -287,7 +299,7 @@ func TestGeneratorCoverage(t *testing.T) {
 			seen[f]++
 		}
 	}
-	all := append(slices.Clone(genOpNames), "two processes", "cap unlimited", "low", "reaper", "repeat 1", "repeat 2 or 3", "two peers", "title")
+	all := append(slices.Clone(genOpNames), "two processes", "cap unlimited", "low", "reaper", "reserve", "repeat 1", "repeat 2 or 3", "two peers", "title")
 	var report []string
 	for _, f := range all {
 		report = append(report, fmt.Sprintf("%s %d", f, seen[f]))

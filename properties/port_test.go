@@ -32,19 +32,20 @@ type pair struct {
 	p    *port.Port
 	left bool // the upcall ran during the last Reap
 
-	pending   []*port.Msg // sent, not completed, in the order sent
-	completed []uint64    // sequence numbers completed, not reaped, oldest first
+	pending   []*port.Msg     // sent, not completed, in the order sent
+	completed []uint64        // sequence numbers completed, not reaped, oldest first
+	reserved  map[uint64]bool // the sends that were reserved calls
 	sends     uint64
 	ops       []string // what was done, for the error of a plain run
 }
 
-func newPair(pol spec.Policy, c, low int) (*pair, error) {
-	cfg, err := spec.NewConfig(pol, c, low)
+func newPair(pol spec.Policy, c, reserve, low int) (*pair, error) {
+	cfg, err := spec.NewReserveConfig(pol, c, reserve, low)
 	if err != nil {
 		return nil, err
 	}
-	pp := &pair{cfg: cfg}
-	pp.p, err = port.New(port.Config{Cap: c, Low: low, Policy: pol, Upcall: func() { pp.left = true }})
+	pp := &pair{cfg: cfg, reserved: map[uint64]bool{}}
+	pp.p, err = port.New(port.Config{Cap: c, Low: low, Reserve: reserve, Policy: pol, Upcall: func() { pp.left = true }})
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +56,7 @@ func newPair(pol spec.Policy, c, low int) (*pair, error) {
 }
 
 func (pp *pair) String() string {
-	return fmt.Sprintf("%v cap %d low %d", pp.cfg.Policy, pp.cfg.Cap, pp.cfg.Low)
+	return fmt.Sprintf("%v cap %d reserve %d low %d", pp.cfg.Policy, pp.cfg.Cap, pp.cfg.Reserve, pp.cfg.Low)
 }
 
 // sendAgrees reports whether an Acquire that sent or not (went) and
@@ -77,11 +78,16 @@ func sendAgrees(out spec.SendOutcome, went bool, mode port.Mode) bool {
 	return got == spec.Messaging // MustWait
 }
 
-// send is a system call: Acquire on the port, Send in the spec.
-func (pp *pair) send() error {
-	m, mode := pp.p.Acquire()
-	next, out := pp.cfg.Send(pp.s)
-	pp.ops = append(pp.ops, "send: "+out.String())
+// send is a system call, a reserved call's when reserved is set: AcquireAs
+// on the port, SendAs in the spec.
+func (pp *pair) send(reserved bool) error {
+	m, mode := pp.p.AcquireAs(reserved)
+	next, out := pp.cfg.SendAs(pp.s, reserved)
+	what := "send: "
+	if reserved {
+		what = "reserved send: "
+	}
+	pp.ops = append(pp.ops, what+out.String())
 	if !sendAgrees(out, m != nil, mode) {
 		return fmt.Errorf("%w: Acquire sent %t in %v mode, spec: %v", errDisagree, m != nil, mode, out)
 	}
@@ -92,6 +98,7 @@ func (pp *pair) send() error {
 			return fmt.Errorf("%w: send %d numbered %d", errDisagree, pp.sends, m.Seq)
 		}
 		pp.pending = append(pp.pending, m)
+		pp.reserved[m.Seq] = reserved
 	}
 	return nil
 }
@@ -117,8 +124,11 @@ func (pp *pair) complete(i int) error {
 // does.
 func (pp *pair) reap() error {
 	pp.left = false
+	// The spec counts: it is told whether the reply the port must take,
+	// the oldest, is a reserved call's.
+	oldestReserved := len(pp.completed) > 0 && pp.reserved[pp.completed[0]]
 	r, ok := pp.p.Reap()
-	next, out, err := pp.cfg.Reap(pp.s)
+	next, out, err := pp.cfg.ReapAs(pp.s, oldestReserved)
 	switch {
 	case err != nil && ok:
 		return fmt.Errorf("%w: Reap took message %d, spec: %w", errDisagree, r.Seq, err)
@@ -134,6 +144,7 @@ func (pp *pair) reap() error {
 		return fmt.Errorf("%w: Reap took message %d, the oldest reply is %d", errDisagree, r.Seq, want)
 	}
 	pp.completed = pp.completed[1:]
+	delete(pp.reserved, r.Seq)
 	if pp.left != (out == spec.ReapedLeft) {
 		return fmt.Errorf("%w: Reap left %t (upcall), spec: %v", errDisagree, pp.left, out)
 	}
@@ -144,7 +155,7 @@ func (pp *pair) reap() error {
 // on the state both agree on.
 func (pp *pair) observe() error {
 	mode, ok := specMode(pp.p.Mode())
-	got := spec.State{InFlight: pp.p.InFlight(), Replies: pp.p.Replies(), Mode: mode}
+	got := spec.State{InFlight: pp.p.InFlight(), Replies: pp.p.Replies(), Mode: mode, Reserved: pp.p.Reserved()}
 	switch {
 	case !ok:
 		return fmt.Errorf("%w: mode %v", errDisagree, pp.p.Mode())
@@ -169,20 +180,24 @@ type randDrawer struct{ r *rand.Rand }
 func (d randDrawer) intn(_ string, n int) int { return d.r.IntN(n) }
 
 // drawPair draws a configuration: a policy, a cap of 1 to 6 or Unlimited,
-// and a low-water mark in range or Unset (the default).
+// a reserve (none half the time, else 0 to cap−1) and a low-water mark in
+// range of the ordinary slots or Unset (the default).
 func drawPair(d drawer) (*pair, error) {
 	pol := spec.Policies()[d.intn("policy", len(spec.Policies()))]
 	c := d.intn("cap", 7)
 	if c == 0 {
 		c = spec.Unlimited
 	}
-	low := spec.Unset
+	reserve, low := 0, spec.Unset
 	if c != spec.Unlimited {
-		if l := d.intn("low", c+1); l < c {
+		if d.intn("reserved", 2) == 1 {
+			reserve = d.intn("reserve", c)
+		}
+		if l := d.intn("low", c-reserve+1); l < c-reserve {
 			low = l
 		}
 	}
-	return newPair(pol, c, low)
+	return newPair(pol, c, reserve, low)
 }
 
 // portMatchesSpec is the conformance property as rapid runs it: rapid
@@ -199,7 +214,8 @@ func portMatchesSpec(t *rapid.T) {
 		}
 	}
 	t.Repeat(map[string]func(*rapid.T){
-		"send": func(t *rapid.T) { must(t, pp.send()) },
+		"send":          func(t *rapid.T) { must(t, pp.send(false)) },
+		"reserved send": func(t *rapid.T) { must(t, pp.send(true)) },
 		"complete": func(t *rapid.T) {
 			if len(pp.pending) == 0 {
 				t.Skip("nothing in flight to complete")
@@ -246,9 +262,11 @@ func checkPortMatchesSpec(seed uint64, n int) error {
 		}
 		err = pp.observe()
 		for steps := d.intn("steps", 100) + 1; err == nil && steps > 0; steps-- {
-			switch k := d.intn("action", 3); {
+			switch k := d.intn("action", 4); {
 			case k == 0:
-				err = pp.send()
+				err = pp.send(false)
+			case k == 3:
+				err = pp.send(true)
 			case k == 1 && len(pp.pending) > 0:
 				err = pp.complete(d.intn("message", len(pp.pending)))
 			default:

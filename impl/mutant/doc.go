@@ -42,4 +42,7 @@ const (
 	// reply, lets the others run, then parks without looking again, so a
 	// reply reaped in between wakes nobody (impl/sched, the call path).
 	CheckThenPark Bug = "check-then-park"
+	// ReserveIgnored sends a reserved call by the ordinary rules, as if
+	// no slot were kept for it (impl/port, AcquireAs).
+	ReserveIgnored Bug = "reserve-ignored"
 )

@@ -11,7 +11,7 @@ var active Bug
 // Bugs are every seeded bug, in a fixed order.
 func Bugs() []Bug {
 	return []Bug{FreeAtCompletion, NoHysteresis, HysteresisOffByOne, PollTakesSlot,
-		WrongThread, LostUpcall, CheckThenPark}
+		WrongThread, LostUpcall, CheckThenPark, ReserveIgnored}
 }
 
 // Set switches bug b on, and every other off; "" switches all off. It

@@ -113,9 +113,10 @@ type Msg struct {
 	// Async marks a submitted call whose result goes to a later wait.
 	Async bool
 
-	state uint8
-	link  *Msg // free list or reply queue
-	port  *Port
+	state    uint8
+	reserved bool // sent as a reserved call
+	link     *Msg // free list or reply queue
+	port     *Port
 }
 
 // Port returns the port the message belongs to, which its completion goes
@@ -151,6 +152,8 @@ type Reply struct {
 	FD     int32
 	Op     Op
 	Async  bool
+	// Reserved: the call was sent as a reserved call ([Port.AcquireAs]).
+	Reserved bool
 }
 
 // Config configures a port. Its zero value is a cap of 0, which is refused;
@@ -163,6 +166,11 @@ type Config struct {
 	// set. spec.LowFor is the rule; the zero value is a mark of 0.
 	Low    int
 	Policy Policy
+	// Reserve is how many of the Cap slots are kept for reserved calls
+	// ([Port.AcquireAs]): 0 ≤ Reserve < Cap, and 0 with no cap. The
+	// policy and Low act on the other Cap−Reserve slots, as the spec's
+	// [spec.NewReserveConfig] says.
+	Reserve int
 	// Upcall, if set, is called by Reap (after the port's lock is released)
 	// when the reap brings in-flight to Low or below and the port leaves
 	// polling or stopped mode.
@@ -187,9 +195,11 @@ type Stats struct {
 type Port struct {
 	mu       sync.Mutex
 	cap, low int
+	reserve  int
 	policy   Policy
 	mode     Mode
 	inflight int
+	nres     int // reserved calls in flight
 	upcall   func()
 
 	free       *Msg
@@ -220,11 +230,11 @@ func New(c Config) (*Port, error) {
 	if c.Policy < Block || c.Policy > PollNoHyst {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, c.Policy)
 	}
-	low, err := spec.LowFor(c.Policy, c.Cap, c.Low)
+	cfg, err := spec.NewReserveConfig(c.Policy, c.Cap, c.Reserve, c.Low)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	p := &Port{cap: c.Cap, low: low, policy: c.Policy, upcall: c.Upcall, notify: make(chan struct{}, 1)}
+	p := &Port{cap: c.Cap, low: cfg.Low, reserve: c.Reserve, policy: c.Policy, upcall: c.Upcall, notify: make(chan struct{}, 1)}
 	n := 64
 	if c.Cap != Unlimited {
 		n = min(c.Cap, 1024)
@@ -254,9 +264,15 @@ func (p *Port) grow(n int) {
 //
 // The send that makes in-flight equal the cap is where the policy acts: it
 // enters Polling (Poll, PollNoHyst) or Stopped (Stop).
-func (p *Port) Acquire() (*Msg, Mode) {
+func (p *Port) Acquire() (*Msg, Mode) { return p.AcquireAs(false) }
+
+// AcquireAs is [Port.Acquire] for a reserved call when reserved is set: it
+// takes a free reserved slot whatever the mode, and otherwise follows the
+// ordinary rules, which count the slots that the reserve leaves.
+func (p *Port) AcquireAs(reserved bool) (*Msg, Mode) {
 	p.mu.Lock()
-	if p.mode != Messaging || p.inflight == p.cap {
+	intoReserve := reserved && p.nres < p.reserve && !mutant.On(mutant.ReserveIgnored)
+	if !intoReserve && (p.mode != Messaging || p.used() == p.limit()) {
 		mode := p.mode
 		if mode == Polling && mutant.On(mutant.PollTakesSlot) {
 			p.inflight++
@@ -274,15 +290,19 @@ func (p *Port) Acquire() (*Msg, Mode) {
 	p.nfree--
 	m.link = nil
 	m.state = stInFlight
+	m.reserved = reserved
 	m.Res = 0
 	p.seq++
 	m.Seq = p.seq
 	p.inflight++
+	if reserved {
+		p.nres++
+	}
 	p.stats.Sends++
 	if p.inflight > p.stats.MaxInFlight {
 		p.stats.MaxInFlight = p.inflight
 	}
-	if p.inflight == p.cap {
+	if !intoReserve && p.used() == p.limit() {
 		p.stats.CapHits++
 		switch p.policy {
 		case Poll, PollNoHyst:
@@ -296,6 +316,19 @@ func (p *Port) Acquire() (*Msg, Mode) {
 	p.mu.Unlock()
 	return m, Messaging
 }
+
+// limit is the number of slots ordinary calls share: the cap less the
+// reserve, or Unlimited.
+func (p *Port) limit() int {
+	if p.cap == Unlimited {
+		return Unlimited
+	}
+	return p.cap - p.reserve
+}
+
+// used is the number of ordinary slots taken: in-flight less the reserved
+// slots held. Called with p.mu held.
+func (p *Port) used() int { return p.inflight - min(p.nres, p.reserve) }
 
 // Complete posts a completed message to the reply port. The kernel calls it
 // once per message, from any goroutine, after setting m.Res; the message
@@ -387,6 +420,11 @@ func (p *Port) take(m, prev *Msg) Reply {
 	if !mutant.On(mutant.FreeAtCompletion) {
 		p.inflight--
 	}
+	wasReserved := m.reserved
+	if m.reserved {
+		p.nres--
+		m.reserved = false
+	}
 	p.stats.Reaps++
 	left := false
 	if p.mode != Messaging && p.leaves() {
@@ -394,7 +432,7 @@ func (p *Port) take(m, prev *Msg) Reply {
 		p.stats.ModeChanges++
 		left = true
 	}
-	r := Reply{Seq: m.Seq, Res: m.Res, Thread: m.Thread, FD: m.FD, Op: m.Op, Async: m.Async}
+	r := Reply{Seq: m.Seq, Res: m.Res, Thread: m.Thread, FD: m.FD, Op: m.Op, Async: m.Async, Reserved: wasReserved}
 	m.Buf = nil // do not keep the caller's buffer reachable from the free list
 	m.Next = nil
 	m.state = stFree
@@ -416,9 +454,9 @@ func (p *Port) leaves() bool {
 	case mutant.On(mutant.NoHysteresis):
 		return true
 	case mutant.On(mutant.HysteresisOffByOne):
-		return p.inflight <= p.low+1
+		return p.used() <= p.low+1
 	}
-	return p.inflight <= p.low
+	return p.used() <= p.low
 }
 
 // Notify returns a channel that receives a value after a completion, for a
@@ -447,12 +485,22 @@ func (p *Port) Replies() int {
 	return p.replies
 }
 
-// Full reports whether every slot is taken.
+// Full reports whether every slot is taken, the reserved ones too.
 func (p *Port) Full() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.inflight == p.cap
 }
+
+// Reserved is the number of reserved calls in flight.
+func (p *Port) Reserved() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.nres
+}
+
+// Reserve is the number of slots kept for reserved calls.
+func (p *Port) Reserve() int { return p.reserve }
 
 // Outstanding is the number of messages not on the free list: zero once
 // everything sent has been reaped, which is how a test sees a leak.

@@ -53,7 +53,7 @@ func Check(r *Result) []string {
 	}
 	procs := make([]proc, len(r.Procs))
 	for i, p := range r.Procs {
-		procs[i] = proc{cfg: spec.Config{Cap: p.Cap, Low: p.Low, Policy: p.Policy}, msgs: map[uint64]*msg{}, want: none}
+		procs[i] = proc{cfg: spec.Config{Cap: p.Cap, Low: p.Low, Policy: p.Policy, Reserve: p.Reserve}, msgs: map[uint64]*msg{}, want: none}
 	}
 	for i, e := range r.Log {
 		if e.Proc < 0 || e.Proc >= len(procs) {
@@ -72,7 +72,7 @@ func Check(r *Result) []string {
 				fail(i, e, "message sent twice")
 			}
 			p.msgs[e.Seq] = &msg{thread: e.Thread}
-			st, out := p.cfg.Send(p.st)
+			st, out := p.cfg.SendAs(p.st, e.Reserved)
 			if !out.Went() {
 				fail(i, e, "the spec does not send here (%v, %d in flight, %v mode): %v", p.cfg.Policy, p.st.InFlight, p.st.Mode, out)
 				break
@@ -105,7 +105,7 @@ func Check(r *Result) []string {
 				}
 			}
 		case sched.EvReap:
-			st, out, err := p.cfg.Reap(p.st)
+			st, out, err := p.cfg.ReapAs(p.st, e.Reserved)
 			if err != nil {
 				fail(i, e, "%v", err)
 			} else {

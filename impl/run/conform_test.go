@@ -1,6 +1,7 @@
 package run_test
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -50,5 +51,60 @@ func TestStuckExactlyWhereTheModelDeadlocks(t *testing.T) {
 	cells := len(table)
 	if cells < 4*4*len(workload.BuiltinNames()) {
 		t.Errorf("only %d cells read", cells)
+	}
+}
+
+// TestIncidentsStuckExactlyWhereTheModelDeadlocks is the same for the
+// incident gallery (model/testdata/incidents.txt), the reserved slots
+// included: the scheduler sends a reserved call into a reserved slot
+// whatever the mode, and a run gets stuck where the model deadlocks and
+// nowhere else. The files with a completion-queue bound or dropped
+// cancels are the model's alone: a run refuses them, saying so.
+func TestIncidentsStuckExactlyWhereTheModelDeadlocks(t *testing.T) {
+	f, err := os.Open("../../model/testdata/incidents.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	table, err := workload.ReadExpectations("incidents.txt", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schedules := 20
+	if testing.Short() {
+		schedules = 8
+	}
+	ran, refused, reserved := 0, 0, 0
+	for _, e := range table {
+		w, _, err := workload.Load(e.Workload, workload.Params{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		modelOnly := false
+		for _, p := range w.Processes {
+			modelOnly = modelOnly || p.CQ > 0 || p.DropCancels
+			if p.Reserve > 0 {
+				reserved++
+			}
+		}
+		if modelOnly {
+			_, err := run.Sim(w, run.Options{Cap: e.Cap, Low: workload.Unset, Policy: e.Policy})
+			if !errors.Is(err, run.ErrRun) || !strings.Contains(err.Error(), "checked by the model, not run") {
+				t.Errorf("%s: a run of a model-only setting: %v, want it refused", e.Key(), err)
+			}
+			refused++
+			continue
+		}
+		c, err := run.Conform(e, schedules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.Agrees() {
+			t.Error(c)
+		}
+		ran++
+	}
+	if ran < 100 || refused < 30 || reserved < 30 {
+		t.Errorf("%d cells run, %d refused, %d with a reserve: the table is not the gallery", ran, refused, reserved)
 	}
 }

@@ -101,9 +101,10 @@ func OS(w *workload.Workload, o Options) (*Result, error) {
 		}
 		for _, ti := range p.Threads {
 			threads[ti] = s.Go(w.Threads[ti].Name, program(w.Threads[ti], objs, threads))
+			reserve(w, objs, threads, ti)
 		}
 		scheds = append(scheds, s)
-		procs = append(procs, Proc{Name: p.Name, Cap: pc.Cap, Low: s.Port().Low(), Policy: pc.Policy})
+		procs = append(procs, Proc{Name: p.Name, Cap: pc.Cap, Low: s.Port().Low(), Reserve: pc.Reserve, Policy: pc.Policy})
 	}
 
 	start := time.Now()

@@ -3,6 +3,7 @@ package run
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,11 +60,12 @@ type Options struct {
 
 // Proc is one process's configuration and counters after a run.
 type Proc struct {
-	Name   string
-	Cap    int
-	Low    int
-	Policy port.Policy
-	Stats  sched.Stats
+	Name    string
+	Cap     int
+	Low     int
+	Reserve int
+	Policy  port.Policy
+	Stats   sched.Stats
 }
 
 // Result is how a run ended.
@@ -156,11 +158,46 @@ func portConfigs(w *workload.Workload, o Options) ([]port.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRun, err)
 	}
+	// The completion-queue bound and the dropped cancel are kernel and
+	// runtime behaviours the model checks; the scheduler and the kernels
+	// here do not have them, and a run of them would be a run of another
+	// design.
+	for _, p := range w.Processes {
+		switch {
+		case p.CQ > 0:
+			return nil, fmt.Errorf("%w: %s:%d:%d: process %s: a completion-queue bound (cq %d) is checked by the model, not run: the kernels here have no completion queue to bound",
+				ErrRun, w.File, p.CQPos.Line, p.CQPos.Col, p.Name, p.CQ)
+		case p.DropCancels:
+			return nil, fmt.Errorf("%w: %s:%d:%d: process %s: cancels drop is checked by the model, not run: the scheduler here never drops a cancel",
+				ErrRun, w.File, p.Pos.Line, p.Pos.Col, p.Name)
+		}
+	}
 	out := make([]port.Config, len(set))
 	for i, st := range set {
-		out[i] = port.Config{Cap: st.Cap, Low: st.Low, Policy: o.Policy}
+		// The port reads a low of Unset as its default; st.Low is the
+		// resolved one, the same.
+		out[i] = port.Config{Cap: st.Cap, Low: st.Low, Reserve: st.Reserve, Policy: o.Policy}
 	}
 	return out, nil
+}
+
+// reserve makes each thread's reserved calls, by its process's reserve,
+// reserved calls of the scheduler's threads: all of a named thread's, and
+// those on the fds of a named object.
+func reserve(w *workload.Workload, objs []fds, threads []*sched.Thread, ti int) {
+	pr := w.Processes[w.Threads[ti].Process]
+	if pr.Reserve == 0 {
+		return
+	}
+	var fdsOf []int
+	for _, o := range pr.ReserveObjects {
+		if f := objs[o]; f.kind == workload.Conn {
+			fdsOf = append(fdsOf, f.local)
+		} else {
+			fdsOf = append(fdsOf, f.r, f.w)
+		}
+	}
+	threads[ti].Reserve(slices.Contains(pr.ReserveThreads, ti), fdsOf...)
 }
 
 // fds are an object's file descriptors on a back end.

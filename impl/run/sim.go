@@ -84,9 +84,10 @@ func buildSim(w *workload.Workload, o Options) (*sim.World, []Proc, error) {
 		}
 		for _, ti := range p.Threads {
 			threads[ti] = s.Go(w.Threads[ti].Name, program(w.Threads[ti], objs, threads))
+			reserve(w, objs, threads, ti)
 		}
 		world.Procs = append(world.Procs, s)
-		procs = append(procs, Proc{Name: p.Name, Cap: pc.Cap, Low: s.Port().Low(), Policy: pc.Policy})
+		procs = append(procs, Proc{Name: p.Name, Cap: pc.Cap, Low: s.Port().Low(), Reserve: pc.Reserve, Policy: pc.Policy})
 	}
 	for _, p := range w.Peers {
 		world.Peers = append(world.Peers, &simPeer{w: w, k: k, objs: objs, peer: p})

@@ -72,8 +72,14 @@ type Event struct {
 	InFlight   int
 	Mode       port.Mode
 	ModeBefore port.Mode
+	// Reserved marks the send and the reap of a reserved call.
+	Reserved bool
 }
 
 func (e Event) String() string {
-	return fmt.Sprintf("p%d t%d %s #%d %s fd%d res %d inflight %d %s", e.Proc, e.Thread, e.Kind, e.Seq, e.Op, e.FD, e.Res, e.InFlight, e.Mode)
+	s := fmt.Sprintf("p%d t%d %s #%d %s fd%d res %d inflight %d %s", e.Proc, e.Thread, e.Kind, e.Seq, e.Op, e.FD, e.Res, e.InFlight, e.Mode)
+	if e.Reserved {
+		s += " reserved"
+	}
+	return s
 }

@@ -285,7 +285,7 @@ func (s *Scheduler) reaped(r port.Reply) {
 	}
 	t.forget(r.Seq)
 	t.outstanding--
-	s.trace(Event{Kind: EvReap, Thread: r.Thread, Seq: r.Seq, Op: r.Op, FD: r.FD, Res: r.Res})
+	s.trace(Event{Kind: EvReap, Thread: r.Thread, Seq: r.Seq, Op: r.Op, FD: r.FD, Res: r.Res, Reserved: r.Reserved})
 	if s.left {
 		s.left = false
 		s.trace(Event{Kind: EvLeave, Thread: r.Thread, Seq: r.Seq})
@@ -315,6 +315,20 @@ func (s *Scheduler) reaped(r port.Reply) {
 			s.ready(w)
 		}
 		s.slotq = s.slotq[:0]
+	}
+	if r.Reserved && len(s.stopq) > 0 {
+		// A reserved slot is free, and a reserved call takes it whatever
+		// the mode: wake the stopped threads whose call is reserved. The
+		// others wait for the upcall.
+		kept := s.stopq[:0]
+		for _, w := range s.stopq {
+			if w.reserved(w.callFD) {
+				s.ready(w)
+			} else {
+				kept = append(kept, w)
+			}
+		}
+		s.stopq = kept
 	}
 }
 

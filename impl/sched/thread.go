@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"syscall"
 	"time"
 
@@ -68,6 +69,22 @@ type Thread struct {
 	results       replies     // reaped results of submitted calls
 	waitingResult bool
 	try           port.Msg // the polling-mode attempt, never sent
+
+	reserveAll bool  // every system call of the thread is a reserved call
+	reserveFDs []int // its system calls on these fds are
+}
+
+// Reserve makes the thread's system calls reserved calls of its port
+// ([port.Port.AcquireAs]): all of them, or those on the given fds. Call it
+// before the thread runs.
+func (t *Thread) Reserve(all bool, fds ...int) {
+	t.reserveAll = all
+	t.reserveFDs = append(t.reserveFDs[:0], fds...)
+}
+
+// reserved reports whether a call on fd is a reserved call.
+func (t *Thread) reserved(fd int) bool {
+	return t.reserveAll || slices.Contains(t.reserveFDs, fd)
 }
 
 // ID is the thread's number in its process, as messages carry it. IDs of
@@ -163,13 +180,14 @@ func (t *Thread) call(op port.Op, fd int, buf []byte, arg int64, async bool, tar
 			return ecanceled
 		}
 		before := s.port.Mode()
-		m, mode := s.port.Acquire()
+		reserved := t.reserved(fd)
+		m, mode := s.port.AcquireAs(reserved)
 		if m != nil {
 			m.Op, m.FD, m.Buf, m.Arg, m.Thread, m.Async = op, int32(fd), buf, arg, t.id, async
 			t.msgs = append(t.msgs, m)
 			t.outstanding++
 			s.progress++
-			s.trace(Event{Kind: EvSend, Thread: t.id, Seq: m.Seq, Op: op, FD: int32(fd), ModeBefore: before})
+			s.trace(Event{Kind: EvSend, Thread: t.id, Seq: m.Seq, Op: op, FD: int32(fd), ModeBefore: before, Reserved: reserved})
 			if after := s.port.Mode(); after != before {
 				s.trace(Event{Kind: EvEnter, Thread: t.id, Seq: m.Seq, ModeBefore: before})
 			}

@@ -34,8 +34,9 @@
 //     specified here because the model checks them: they are the designs
 //     that deadlock.
 //   - A reserve of K slots keeps K of the cap's slots for reserved calls
-//     (a waker's re-arm, a canceller's cancel): the fix that zio,
-//     commonware and Seastar chose. Every other call counts against C−K
+//     (a waker's re-arm, a canceller's cancel): in slots, the effect of
+//     the fixes zio, commonware and Seastar chose, a waker that always
+//     finds an entry. Every other call counts against C−K
 //     slots, and the policy acts, the hysteresis included, on that count:
 //     the port is full for them at C−K. A reserved call takes a free
 //     reserved slot whatever the mode, so the waker is never refused for

@@ -95,23 +95,28 @@ func Effective(w *Workload, pol port.Policy, capOverride, lowOverride int) ([]Se
 			low = lowOverride
 		}
 		// A reserve is the file's, kept for named calls: a cap given in
-		// place of the file's must leave an ordinary slot beside it.
-		if p.Reserve > 0 && (c == Unlimited || c > 0 && c <= p.Reserve) {
-			return nil, &SettingError{Process: p.Name, Cap: c, Low: low, File: w.File, Pos: p.ReservePos, FileCap: p.Cap, Reserve: p.Reserve}
+		// place of the file's must leave an ordinary slot beside it. With
+		// no cap every call is sent, and there is nothing to reserve.
+		reserve := p.Reserve
+		if c == Unlimited {
+			reserve = 0
 		}
-		cfg, err := port.NewReserveConfig(pol, c, p.Reserve, low)
+		if reserve > 0 && c > 0 && c <= reserve {
+			return nil, &SettingError{Process: p.Name, Cap: c, Low: low, File: w.File, Pos: p.ReservePos, FileCap: p.Cap, Reserve: reserve}
+		}
+		cfg, err := port.NewReserveConfig(pol, c, reserve, low)
 		if err != nil {
 			e := &SettingError{Cap: c, Low: low}
 			e.Process = p.Name
+			if reserve > 0 && c >= 1 {
+				e.Ordinary = c - reserve
+			}
 			if fromFile && c >= 1 {
 				e.File, e.Pos, e.FileCap = w.File, p.LowPos, p.Cap
-				if p.Reserve > 0 {
-					e.Ordinary = c - p.Reserve
-				}
 			}
 			return nil, e
 		}
-		out = append(out, Setting{Cap: c, Low: cfg.Low, Reserve: p.Reserve})
+		out = append(out, Setting{Cap: c, Low: cfg.Low, Reserve: reserve})
 	}
 	return out, nil
 }

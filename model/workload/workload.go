@@ -626,6 +626,15 @@ func (p *parser) topLevel() (*frame, error) {
 		if proc.CQ == 0 && len(cqWords) > 0 {
 			return nil, p.errAt(cqWords[0].col, "%s needs a completion queue bound: add cq N", cqWords[0].text)
 		}
+		// A flush returns the overflow list's replies; a queue that drops
+		// them has no list, and a flush setting would mean nothing.
+		if proc.Overflow == OverflowDrop {
+			for _, t := range cqWords {
+				if t.text == "flush" {
+					return nil, p.errAt(t.col, "flush is for the overflow list, and overflow drop keeps none")
+				}
+			}
+		}
 		// A low-water mark is a level of the cap; with no cap there is
 		// none, and a low would be quietly ignored.
 		if proc.Cap == Unlimited && proc.Low != Unset {

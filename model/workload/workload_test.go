@@ -44,6 +44,7 @@ func TestParseErrorsNameLineAndColumn(t *testing.T) {
 		{"process p flush never\n", "f:1:11: flush needs a completion queue bound: add cq N"},
 		{"process p cq 2 overflow spill\n", "f:1:25: overflow \"spill\": want list or drop"},
 		{"process p cq 2 flush sometimes\n", "f:1:22: flush \"sometimes\": want getevents or never"},
+		{"process p cq 2 overflow drop flush never\n", "f:1:30: flush is for the overflow list, and overflow drop keeps none"},
 		{"process p\nend\n", "f:1:1: process has no thread"},
 		{"queue q\nprocess p\n  thread t\n    read q\n  end\nend\n", "f:4:10: \"q\" is a queue: threads push and pop it"},
 		{"pipe a\nprocess p\n  thread t\n    push a\n  end\nend\n", "f:4:10: \"a\" is a pipe: push and pop are for queues"},
@@ -365,6 +366,10 @@ func FuzzParse(f *testing.F) {
 		src, _ := Builtin(n, Params{})
 		f.Add(src)
 	}
+	for _, n := range IncidentNames() {
+		src, _ := Incident(n)
+		f.Add(src)
+	}
 	f.Fuzz(func(t *testing.T, src string) {
 		w, err := Parse("fuzz", src)
 		if err != nil {
@@ -493,8 +498,8 @@ func TestIncidentsParse(t *testing.T) {
 
 // TestReserveSettings: the file's reserve goes with every cap a check or a
 // run gives in place of the file's, and one that leaves no ordinary slot
-// is refused, naming the reserve's line; the low is a level of the
-// ordinary slots.
+// is refused, naming the reserve's line; with no cap there is nothing to
+// reserve; the low is a level of the ordinary slots.
 func TestReserveSettings(t *testing.T) {
 	w, err := Parse("r.wl", "pipe wake\nprocess p cap 3\n  reserve 1 for wake\n  thread t\n    read wake\n  end\nend\npeer q\n  send wake\nend\n")
 	if err != nil {
@@ -512,8 +517,8 @@ func TestReserveSettings(t *testing.T) {
 		{port.Poll, 5, Unset, "[{5 1 1}]"},
 		{port.PollNoHyst, 4, Unset, "[{4 2 1}]"},
 		{port.Block, 1, Unset, "r.wl:3:3: process p: reserve 1 needs a cap of at least 2, and cap 1 is given in place of the file's 3"},
-		{port.Block, Unlimited, Unset, "r.wl:3:3: process p: reserve 1 needs a cap of at least 2, and cap unlimited is given in place of the file's 3"},
-		{port.Poll, 3, 2, "process p: low 2 (want 0 ≤ low < cap 3)"},
+		{port.Block, Unlimited, Unset, "[{-1 0 0}]"}, // no cap: nothing to reserve
+		{port.Poll, 3, 2, "process p: low 2 (want 0 ≤ low < 2, the slots that the reserve leaves of cap 3)"},
 	}
 	for _, c := range cases {
 		set, err := Effective(w, c.pol, c.cap, c.low)

@@ -230,7 +230,7 @@ func RunsToPark(m *model.Model, path []model.Action, states []model.State) ([]mo
 // from 1.
 func (f *follower) pass(s model.State, a model.Action) {
 	switch a.Kind {
-	case model.SendCall, model.SendEnterPolling, model.SendStop:
+	case model.SendCall, model.SendEnterPolling, model.SendStop, model.SendReserved:
 		p := f.w.Threads[a.Who].Process
 		f.sent[p]++
 		f.seqs[key{int(a.Who), s.PC[a.Who]}] = f.sent[p]

@@ -269,6 +269,12 @@ func (v *Validator) Validate(log []sched.Event, finished bool) string {
 				}
 			}
 			want, what = byThread(kind), kind.String()
+			if e.Reserved && kind == model.SendCall {
+				// A reserved call goes into a free reserved slot or, with
+				// them all held, an ordinary one; the model's state says
+				// which, and the port agrees with the spec on it.
+				want, what = byThread(model.SendCall, model.SendReserved), "send or "+model.SendReserved.String()
+			}
 		case sched.EvComplete:
 			if e.Res == ecanceled { // a cancelled message, a cancel included
 				k, ok := v.msgs[e.Proc][e.Seq]
@@ -337,7 +343,7 @@ func (v *Validator) Validate(log []sched.Event, finished bool) string {
 		if len(steps) == 0 {
 			return fail(i, e, "no enabled %s of this thread or message, even after %d hidden steps", what, maxHidden)
 		}
-		if a := steps[0].a; a.Kind == model.SendCall || a.Kind == model.SendEnterPolling || a.Kind == model.SendStop {
+		if a := steps[0].a; a.Kind == model.SendCall || a.Kind == model.SendEnterPolling || a.Kind == model.SendStop || a.Kind == model.SendReserved {
 			// The thread's own program fixes which operation it sends,
 			// whatever order the hidden steps took.
 			pc := steps[0].before.PC[t]
