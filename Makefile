@@ -19,6 +19,9 @@ check: bin/sysmsg
 	@echo "The fixes with a reserved slot, at caps 2 to 4 (a reserve of 1 needs an ordinary slot beside it)."
 	bin/sysmsg sweep --workloads zio-reserved-cancel,node-sass-reserved,ring-of-one-reserved --caps 2,3,4 --expect model/testdata/incidents.txt --show none
 	@echo
+	@echo "The submission ring: staged calls submitted only on a full ring, or before parking, at caps 1 to 4 and with no cap."
+	bin/sysmsg sweep --workloads glommio-staged,glommio-before-park,ring-of-one-staged,ring-of-one-flushed --caps 1,2,3,4,unlimited --expect model/testdata/incidents.txt --show none
+	@echo
 	@echo "The seed's web server, larger: 3 connections x 3 requests at cap 2."
 	bin/sysmsg check --conns 3 --requests 3 --policy poll --cap 2
 	@bin/sysmsg check --conns 3 --requests 3 --policy block --cap 2 > bin/block-3x3.txt; code=$$?; \

@@ -80,6 +80,13 @@ func (m *Model) Describe(s State, a Action) check.Label {
 			text += "; reply posted"
 		}
 		return check.Label{Actor: "kernel", Text: text}
+	case SubmitRing:
+		p := int(a.Proc)
+		actor := "scheduler"
+		if r := w.Processes[p].Reaper; r >= 0 {
+			actor = w.Threads[r].Name
+		}
+		return check.Label{Actor: actor, Text: fmt.Sprintf("submits %s's staged calls (%d) before anything parks", w.Processes[p].Name, m.staged(s, p))}
 	case FlushOverflow:
 		g := s.Msgs[a.Who]
 		th := w.Threads[g.Thread]
@@ -119,10 +126,17 @@ func (m *Model) Describe(s State, a Action) check.Label {
 			verb = "submits "
 			call = m.callText(op)
 		}
+		if w.Processes[th.Process].SQ > 0 {
+			// The call takes its slot and waits in the ring for a submit.
+			verb, call = "stages ", call+" in the ring"
+		}
 		if a.Kind == SendReserved {
 			call += " into a reserved slot"
 		}
 		text = verb + call + "\t" + m.slotsAfter(s, a, th.Process)
+	case StageFull:
+		p := th.Process
+		text = fmt.Sprintf("finds %s's ring full: submits its staged calls (%d)", w.Processes[p].Name, m.staged(s, p))
 	case CancelDropped:
 		text = call + " finds no free slot: dropped, and the thread goes on"
 	case PollCall:
@@ -191,6 +205,12 @@ func (m *Model) Explain(s State) []string {
 				continue
 			}
 			switch {
+			case g.Flags&msgStaged != 0 && proc.SubmitOnFull:
+				line += "staged in the ring, never submitted: the ring is submitted only when a thread finds it full"
+			case g.Flags&msgStaged != 0 && m.reaperBlocked(s, p):
+				line += fmt.Sprintf("staged in the ring, never submitted: the only submitter, %s, is waiting for a slot", w.Threads[proc.Reaper].Name)
+			case g.Flags&msgStaged != 0:
+				line += "staged in the ring, waiting for the scheduler's submit"
 			case g.Flags&msgLost != 0:
 				line += "completed, but the completion queue was full and the kernel dropped the reply: never reaped"
 			case g.Flags&msgOverflow != 0 && proc.FlushNever:

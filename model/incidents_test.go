@@ -79,6 +79,16 @@ func TestIncidentFixes(t *testing.T) {
 		{"node-sass-reserved", port.Block, 4, -1, 114904},
 		{"ring-of-one-reserved", port.Block, 2, -1, 20},
 		{"ring-of-one-reserved", port.Stop, 2, -1, 20},
+		// The submission ring: a loop that submits only a full ring parks
+		// with a call staged at any cap, the polling fallback included;
+		// one that submits before it parks finishes with no cap.
+		{"glommio-staged", port.Poll, workload.Unlimited, 4, 8},
+		{"glommio-staged", port.Block, 1, 2, 4},
+		{"glommio-before-park", port.Block, workload.Unlimited, -1, 31},
+		{"glommio-before-park", port.Stop, 2, 7, 12},
+		{"ring-of-one-staged", port.Block, workload.Unlimited, 4, 8},
+		{"ring-of-one-flushed", port.Block, workload.Unlimited, -1, 25},
+		{"ring-of-one-flushed", port.Poll, 1, -1, 17},
 	}
 	for _, c := range cases {
 		w, _ := load(t, c.file)
@@ -110,6 +120,7 @@ func TestSeededIncidentBugsCaught(t *testing.T) {
 		{"reserve-ignored", "zio-reserved-cancel", "no deadlock", port.Stop, 2, 1},
 		{"flush-when-full", "tokio-uring-getevents", PropCQ, port.Block, 4, 7},
 		{"ordinary-into-reserve", "zio-reserved-cancel", PropReserve, port.Block, 2, 2},
+		{"stage-past-full", "ring-of-one-flushed", PropSQ, port.Block, workload.Unlimited, 2},
 	}
 	for _, c := range cases {
 		w, _ := load(t, c.file)

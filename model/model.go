@@ -168,6 +168,12 @@ const (
 	// ReapResume: the reap that brings in-flight to the low-water mark under
 	// stop; the upcall lets the scheduler issue calls again.
 	ReapResume
+	// StageFull: a thread whose call finds its process's submission ring
+	// full submits every staged call first (submit on-full).
+	StageFull
+	// SubmitRing: the scheduler submits every staged call before it lets
+	// anything park (submit before-park).
+	SubmitRing
 	// FlushOverflow: the scheduler (or the reaper thread) enters the
 	// kernel to get events, and a reply on the overflow list moves into
 	// the completion queue, which has room.
@@ -180,6 +186,7 @@ const (
 var actKindNames = [numActKinds]string{
 	SendCall: "send", SendEnterPolling: "send reaching the cap: enter polling", SendStop: "send reaching the cap: stop issuing",
 	SendReserved: "send into a reserved slot", CancelDropped: "cancel dropped: no free slot", FlushOverflow: "flush of the overflow list",
+	StageFull: "submit of a full ring", SubmitRing: "submit of the staged calls",
 	PollCall: "polling attempt", PollWouldBlock: "polling attempt would block", CallCancelled: "call cancelled at once",
 	PollDefer: "polling attempt of a submitted call would block: kept", PollRetry: "retry of a kept call",
 	PollRetryWouldBlock: "retry of a kept call would block",
@@ -241,6 +248,10 @@ func (m *Model) buildKinds() {
 			on = m.reserved != nil
 		case CancelDropped:
 			on = m.cancels && slices.ContainsFunc(m.w.Processes, func(p workload.Process) bool { return p.DropCancels })
+		case StageFull:
+			on = slices.ContainsFunc(m.w.Processes, func(p workload.Process) bool { return p.SQ > 0 && p.SubmitOnFull })
+		case SubmitRing:
+			on = slices.ContainsFunc(m.w.Processes, func(p workload.Process) bool { return p.SQ > 0 && !p.SubmitOnFull })
 		case FlushOverflow:
 			on = slices.ContainsFunc(m.w.Processes, func(p workload.Process) bool {
 				return p.CQ > 0 && !p.FlushNever && p.Overflow == workload.OverflowList
@@ -459,8 +470,13 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 		}
 	}
 	for i, g := range s.Msgs {
-		if g.Flags&(msgDone|msgPolled) == 0 && m.canProceed(s, m.w.Threads[g.Thread].Ops[g.PC]) {
+		if g.Flags&(msgDone|msgPolled|msgStaged) == 0 && m.canProceed(s, m.w.Threads[g.Thread].Ops[g.PC]) {
 			dst = append(dst, Action{Kind: CompleteCall, Who: uint32(i)})
+		}
+	}
+	for p, pr := range m.w.Processes {
+		if pr.SQ > 0 && !pr.SubmitOnFull && m.staged(s, p) > 0 && !m.reaperBlocked(s, p) {
+			dst = append(dst, Action{Kind: SubmitRing, Proc: uint8(p)})
 		}
 	}
 	for i, g := range s.Msgs {
@@ -516,6 +532,15 @@ func (m *Model) threadStep(s State, t int, op workload.Op) (ActKind, bool) {
 	out := m.sendOutcome(s, t, s.PC[t])
 	if !out.Went() && m.dropsCancel(t, op) {
 		return CancelDropped, true
+	}
+	// A call that would go out is staged in the submission ring first;
+	// with the ring full it waits for the scheduler's submit, or (submit
+	// on-full) submits the ring itself.
+	if pr := m.w.Processes[m.w.Threads[t].Process]; out.Went() && pr.SQ > 0 && m.staged(s, m.w.Threads[t].Process) >= pr.SQ && m.mutant != "stage-past-full" {
+		if pr.SubmitOnFull {
+			return StageFull, true
+		}
+		return 0, false
 	}
 	switch out {
 	case port.RefusedStopped, port.MustWait:
@@ -594,7 +619,11 @@ func (m *Model) Next(s State, a Action) State {
 	case SendCall, SendEnterPolling, SendStop, SendReserved:
 		t := int(a.Who)
 		op := m.w.Threads[t].Ops[s.PC[t]]
-		n.Msgs = insertMsg(n.Msgs, Msg{Thread: uint8(t), PC: s.PC[t]})
+		var flags uint8
+		if m.w.Processes[m.w.Threads[t].Process].SQ > 0 {
+			flags = msgStaged
+		}
+		n.Msgs = insertMsg(n.Msgs, Msg{Thread: uint8(t), PC: s.PC[t], Flags: flags})
 		if op.Async {
 			n.PC[t]++
 		}
@@ -631,6 +660,16 @@ func (m *Model) Next(s State, a Action) State {
 		m.advance(&n, t, m.w.Threads[t].Ops[s.PC[t]])
 	case FlushOverflow:
 		n.Msgs[a.Who].Flags &^= msgOverflow
+	case StageFull, SubmitRing:
+		p := int(a.Proc)
+		if a.Kind == StageFull {
+			p = m.w.Threads[a.Who].Process
+		}
+		for i := range n.Msgs {
+			if m.w.Threads[n.Msgs[i].Thread].Process == p {
+				n.Msgs[i].Flags &^= msgStaged
+			}
+		}
 	case UserStep:
 		t := int(a.Who)
 		op := m.w.Threads[t].Ops[s.PC[t]]
@@ -760,7 +799,7 @@ func (m *Model) Actor(a Action) int {
 	switch a.Kind {
 	case CompleteCall:
 		return nt
-	case ReapReply, ReapLeavePolling, ReapResume, FlushOverflow:
+	case ReapReply, ReapLeavePolling, ReapResume, FlushOverflow, SubmitRing:
 		return nt + 1 + int(a.Proc)
 	case PollRetry, PollRetryWouldBlock:
 		if m.oneRetryActor() {

@@ -17,6 +17,8 @@ const (
 	PropReapOnce   = "each message completes once and is reaped once, by its sender"
 	PropCQ         = "the completion queue never holds more replies than its bound"
 	PropReserve    = "ordinary calls never hold more than the slots the reserve leaves"
+	PropSQ         = "the submission ring never holds more staged calls than its bound"
+	GuardRingFull  = "the submission ring fills"
 	GuardCap       = "the cap is reached"
 	GuardPolling   = "polling mode is entered"
 	GuardStopped   = "the scheduler stops at the cap"
@@ -158,6 +160,23 @@ func (m *Model) Properties() []check.Property[State, Action] {
 				return slices.ContainsFunc(s.Mode, func(x uint8) bool { return x&mode != 0 })
 			}))
 		}
+	}
+	if slices.ContainsFunc(m.w.Processes, func(p workload.Process) bool { return p.SQ > 0 }) {
+		ps = append(ps, check.Always[State, Action](PropSQ, func(s State) bool {
+			for p, pr := range m.w.Processes {
+				if pr.SQ > 0 && m.staged(s, p) > pr.SQ {
+					return false
+				}
+			}
+			return true
+		}), check.Sometimes[State, Action](GuardRingFull, func(s State) bool {
+			for p, pr := range m.w.Processes {
+				if pr.SQ > 0 && m.staged(s, p) == pr.SQ {
+					return true
+				}
+			}
+			return false
+		}))
 	}
 	if slices.ContainsFunc(m.reserves, func(k int) bool { return k > 0 }) {
 		ps = append(ps, check.Always[State, Action](PropReserve, func(s State) bool {

@@ -32,6 +32,8 @@ func (m *Model) Snapshot(s State) []traces.Var {
 			case g.Flags&msgPolled != 0:
 				kept = append(kept, call)
 				continue
+			case g.Flags&msgStaged != 0:
+				call += " (staged)"
 			case g.Flags&msgLost != 0:
 				call += " (reply dropped)"
 			case g.Flags&msgOverflow != 0:
@@ -170,7 +172,7 @@ func listOr(xs []string, none string) string {
 func (m *Model) party(s State, a Action) string {
 	w := m.w
 	switch a.Kind {
-	case SendCall, SendEnterPolling, SendStop, SendReserved, CancelDropped, PollCall, PollWouldBlock, PollDefer, PollRetry, PollRetryWouldBlock, PeerStep:
+	case SendCall, SendEnterPolling, SendStop, SendReserved, CancelDropped, StageFull, SubmitRing, PollCall, PollWouldBlock, PollDefer, PollRetry, PollRetryWouldBlock, PeerStep:
 		return "kernel"
 	case CompleteCall:
 		g := s.Msgs[a.Who]

@@ -72,6 +72,10 @@ const (
 	// queue being full (overflow drop): it is never reaped, and its slot
 	// is never freed.
 	msgLost
+	// msgStaged marks a sent call still staged in its process's
+	// submission ring: it holds its slot, but the kernel has not been
+	// given it and cannot complete it until the ring is submitted.
+	msgStaged
 )
 
 // clone copies s with three allocations: one for the program counters and
@@ -261,6 +265,18 @@ func (m *Model) cqFull(s State, p int) bool {
 		}
 	}
 	return n >= bound
+}
+
+// staged returns the number of process p's calls staged in its
+// submission ring in s.
+func (m *Model) staged(s State, p int) int {
+	n := 0
+	for _, g := range s.Msgs {
+		if g.Flags&msgStaged != 0 && m.w.Threads[g.Thread].Process == p {
+			n++
+		}
+	}
+	return n
 }
 
 // reapable reports whether g's reply waits in the completion queue.

@@ -196,6 +196,13 @@ func (m *Model) waitsFor(s State, n waitNode) []waitEdge {
 		op := th.Ops[g.PC]
 		name := th.Name + "'s " + m.callText(op)
 		switch {
+		case g.Flags&msgStaged != 0 && w.Processes[th.Process].SubmitOnFull:
+			return []waitEdge{{nobody, name + " is staged in " + w.Processes[th.Process].Name + "'s ring, which is submitted only when a thread finds it full (submit on-full)"}}
+		case g.Flags&msgStaged != 0 && m.reaperBlocked(s, th.Process):
+			r := w.Processes[th.Process].Reaper
+			return []waitEdge{{waitNode{'t', r}, name + " is staged in " + w.Processes[th.Process].Name + "'s ring; the only submitter is " + w.Threads[r].Name}}
+		case g.Flags&msgStaged != 0:
+			return nil // the scheduler submits it
 		case g.Flags&msgLost != 0:
 			return []waitEdge{{nobody, name + " has completed, but " + w.Processes[th.Process].Name + "'s completion queue was full and the kernel dropped the reply, which will never arrive"}}
 		case g.Flags&msgOverflow != 0 && w.Processes[th.Process].FlushNever:

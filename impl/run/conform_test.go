@@ -82,7 +82,7 @@ func TestIncidentsStuckExactlyWhereTheModelDeadlocks(t *testing.T) {
 		}
 		modelOnly := false
 		for _, p := range w.Processes {
-			modelOnly = modelOnly || p.CQ > 0 || p.DropCancels
+			modelOnly = modelOnly || p.CQ > 0 || p.DropCancels || p.SQ > 0
 			if p.Reserve > 0 {
 				reserved++
 			}

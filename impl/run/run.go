@@ -167,6 +167,9 @@ func portConfigs(w *workload.Workload, o Options) ([]port.Config, error) {
 		case p.CQ > 0:
 			return nil, fmt.Errorf("%w: %s:%d:%d: process %s: a completion-queue bound (cq %d) is checked by the model, not run: the kernels here have no completion queue to bound",
 				ErrRun, w.File, p.CQPos.Line, p.CQPos.Col, p.Name, p.CQ)
+		case p.SQ > 0:
+			return nil, fmt.Errorf("%w: %s:%d:%d: process %s: a submission ring (sq %d) is checked by the model, not run: the scheduler here submits every call as it sends it",
+				ErrRun, w.File, p.SQPos.Line, p.SQPos.Col, p.Name, p.SQ)
 		case p.DropCancels:
 			return nil, fmt.Errorf("%w: %s:%d:%d: process %s: cancels drop is checked by the model, not run: the scheduler here never drops a cancel",
 				ErrRun, w.File, p.Pos.Line, p.Pos.Col, p.Name)

@@ -16,8 +16,9 @@ var incidentFiles embed.FS
 // incidentNames lists the incidents in the order tables show them.
 // Each naive design comes first, then the fixes that name it.
 var incidentNames = []string{"envoy-listener", "zio-cancel", "zio-dropped-cancel", "zio-reserved-cancel",
-	"glommio-queued", "tokio-uring-overflow", "tokio-uring-getevents", "node-sass-pool", "node-sass-reserved",
-	"ring-of-one", "ring-of-one-reserved"}
+	"glommio-queued", "glommio-staged", "glommio-before-park", "tokio-uring-overflow", "tokio-uring-getevents",
+	"node-sass-pool", "node-sass-reserved", "ring-of-one", "ring-of-one-reserved", "ring-of-one-staged",
+	"ring-of-one-flushed"}
 
 // IncidentNames lists the incident workloads, in the order tables show
 // them.

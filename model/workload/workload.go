@@ -154,6 +154,15 @@ type Process struct {
 	// get events; otherwise the scheduler flushes it when there is room.
 	FlushNever bool
 	CQPos      Pos
+	// SQ bounds the submission ring: the calls staged and not yet
+	// submitted to the kernel ("sq N"). 0 is no ring: a call is submitted
+	// as it is sent. SubmitOnFull: the ring is submitted only when a
+	// thread finds it full ("submit on-full"), as glommio's and
+	// commonware's loops did; otherwise the scheduler submits whatever is
+	// staged before it lets anything park ("submit before-park").
+	SQ           int
+	SubmitOnFull bool
+	SQPos        Pos
 }
 
 // Overflow is what the kernel does with a completion that finds a
@@ -570,7 +579,7 @@ func (p *parser) topLevel() (*frame, error) {
 			return nil, err
 		}
 		proc := Process{Name: name, Cap: 2, Low: Unset, Reaper: -1, Pos: pos}
-		var cqWords []token
+		var cqWords, sqWords []token
 		for i := 2; i < len(p.toks); {
 			switch p.toks[i].text {
 			case "cap":
@@ -609,6 +618,18 @@ func (p *parser) topLevel() (*frame, error) {
 					proc.Overflow = OverflowDrop
 				}
 				cqWords = append(cqWords, p.toks[i])
+			case "sq":
+				if proc.SQ, err = p.number(i+1, "sq", 1, MaxCapacity); err != nil {
+					return nil, err
+				}
+				proc.SQPos = Pos{p.line, p.toks[i].col}
+			case "submit":
+				v, err := p.choice(i, "submit", "before-park", "on-full")
+				if err != nil {
+					return nil, err
+				}
+				proc.SubmitOnFull = v == "on-full"
+				sqWords = append(sqWords, p.toks[i])
 			case "flush":
 				v, err := p.choice(i, "flush", "getevents", "never")
 				if err != nil {
@@ -617,7 +638,7 @@ func (p *parser) topLevel() (*frame, error) {
 				proc.FlushNever = v == "never"
 				cqWords = append(cqWords, p.toks[i])
 			default:
-				return nil, p.errAt(p.toks[i].col, "unknown process setting %s (want cap, low, reaper, cancels, cq, overflow or flush)", quote(p.toks[i].text))
+				return nil, p.errAt(p.toks[i].col, "unknown process setting %s (want cap, low, reaper, cancels, cq, overflow, flush, sq or submit)", quote(p.toks[i].text))
 			}
 			i += 2
 		}
@@ -625,6 +646,9 @@ func (p *parser) topLevel() (*frame, error) {
 		// one: without cq it would be quietly ignored.
 		if proc.CQ == 0 && len(cqWords) > 0 {
 			return nil, p.errAt(cqWords[0].col, "%s needs a completion queue bound: add cq N", cqWords[0].text)
+		}
+		if proc.SQ == 0 && len(sqWords) > 0 {
+			return nil, p.errAt(sqWords[0].col, "submit needs a submission ring: add sq N")
 		}
 		// A flush returns the overflow list's replies; a queue that drops
 		// them has no list, and a flush setting would mean nothing.
@@ -771,7 +795,7 @@ func (p *parser) declare(i int, what string) (string, error) {
 var keywords = map[string]bool{"workload": true, "pipe": true, "conn": true, "queue": true, "process": true,
 	"thread": true, "peer": true, "end": true, "repeat": true, "submit": true, "cap": true, "low": true,
 	"reaper": true, "capacity": true, "unlimited": true, "reserve": true, "for": true, "cancels": true,
-	"cq": true, "overflow": true, "flush": true}
+	"cq": true, "overflow": true, "flush": true, "sq": true}
 
 func validName(s string) bool {
 	if s == "" || len(s) > 32 {
@@ -918,6 +942,11 @@ func (p *parser) resolve() error {
 			if tp := p.w.Threads[t].Process; tp != p.w.Threads[ti].Process {
 				return fail(op.target, "cancel of %s, a thread of process %s: a thread cancels only threads of its own process",
 					quote(op.target.name), quote(p.w.Processes[tp].Name))
+			}
+			// A cancel reaches only what the kernel holds; a call still
+			// staged in the process's ring is not modelled as a target.
+			if pr := p.w.Processes[p.w.Threads[ti].Process]; pr.SQ > 0 {
+				return fail(op.target, "cancel in process %s, which has a submission ring (sq %d): the cancel of a staged call is not modelled", quote(pr.Name), pr.SQ)
 			}
 			op.Target, op.target = t, ref{}
 		}
