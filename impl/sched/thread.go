@@ -82,6 +82,13 @@ func (t *Thread) Reserve(all bool, fds ...int) {
 	t.reserveFDs = append(t.reserveFDs[:0], fds...)
 }
 
+// ReservedSlotFree reports whether the thread is in a reserved call and a
+// reserved slot of its port is free: a polling thread that would send on
+// its next turn, whatever the mode.
+func (t *Thread) ReservedSlotFree() bool {
+	return t.inCall && t.reserved(t.callFD) && t.s.port.Reserved() < t.s.port.Reserve()
+}
+
 // reserved reports whether a call on fd is a reserved call.
 func (t *Thread) reserved(fd int) bool {
 	return t.reserveAll || slices.Contains(t.reserveFDs, fd)

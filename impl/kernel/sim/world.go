@@ -223,7 +223,8 @@ func (w *World) polling() bool {
 
 // useful reports whether running s's next threads can change anything: a
 // thread that is not a would-block poller, or a poller whose attempt would
-// now go through (or that is cancelled, or whose process left polling).
+// now go through (or that is cancelled, or whose process left polling, or
+// whose reserved call finds a reserved slot free).
 func (w *World) useful(s *sched.Scheduler) bool {
 	for _, t := range s.RunQueue() {
 		if w.usefulThread(s, t) {
@@ -238,7 +239,7 @@ func (w *World) useful(s *sched.Scheduler) bool {
 func (w *World) usefulThread(s *sched.Scheduler, t *sched.Thread) bool {
 	a := t.Attempt()
 	return a == nil || t.Cancelled() || s.Port().Mode() != port.Polling || a.Op == port.OpCancel ||
-		w.Kernel.Completable(a)
+		w.Kernel.Completable(a) || t.ReservedSlotFree()
 }
 
 func (w *World) choices(cs []Choice) []Choice {
