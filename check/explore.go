@@ -55,6 +55,12 @@ type Options struct {
 // ErrModelPanic is returned when the model panics, in any pass of a check.
 var ErrModelPanic = errors.New("check: the model panicked")
 
+// ErrReducedFairness is returned by [Explore] when Options.Fairness is
+// asked of a model that identifies symmetric states ([Symmetric]): weak
+// fairness names each actor, and the reduction permutes actors, so a fair
+// cycle of the model need not show as one in the reduced graph.
+var ErrReducedFairness = errors.New("check: fair progress is not checked on a symmetry-reduced model: weak fairness names each actor, and the reduction permutes them")
+
 // ErrTooManyActions is returned when a state has more enabled actions than a
 // trace step can index.
 var ErrTooManyActions = errors.New("check: more than 65535 enabled actions in one state")
@@ -97,6 +103,9 @@ func Explore[S, A any](ctx context.Context, m Model[S, A], opt Options) (res *Re
 		if _, ok := any(m).(Fair[A]); !ok || !opt.Livelock {
 			return nil, errors.New("check: Options.Fairness needs Options.Livelock and a model that implements Fair")
 		}
+		if sym, ok := any(m).(Symmetric[S]); ok && sym.Reduced() {
+			return nil, ErrReducedFairness
+		}
 	}
 	if err := Validate(m, validateWalk); err != nil {
 		return nil, err
@@ -120,8 +129,9 @@ func Explore[S, A any](ctx context.Context, m Model[S, A], opt Options) (res *Re
 
 type explorer[S, A any] struct {
 	m       Model[S, A]
-	fair    Fair[A] // nil unless the model has actors
-	nactors int     // len(fair.Actors())
+	sym     Symmetric[S] // nil unless the model identifies symmetric states
+	fair    Fair[A]      // nil unless the model has actors
+	nactors int          // len(fair.Actors())
 	opt     Options
 	props   []Property[S, A]
 	kinds   []string
@@ -163,6 +173,9 @@ func newExplorer[S, A any](m Model[S, A], opt Options) *explorer[S, A] {
 	e := &explorer[S, A]{m: m, opt: opt, props: m.Properties(), kinds: m.Kinds(), at: noID}
 	if e.fair, _ = any(m).(Fair[A]); e.fair != nil {
 		e.nactors = len(e.fair.Actors())
+	}
+	if sym, ok := any(m).(Symmetric[S]); ok && sym.Reduced() {
+		e.sym = sym
 	}
 	for i, p := range e.props {
 		switch p.Kind {
@@ -798,7 +811,13 @@ type errNondeterministic struct{ err error }
 // id (or through it).
 func (e *explorer[S, A]) trace(path []int, id uint32) Trace[S, A] {
 	e.doing, e.at = "rebuilding the trace to", id
-	t, err := Replay(e.m, path)
+	var t Trace[S, A]
+	var err error
+	if e.sym != nil {
+		t, err = replayReduced(e.m, path)
+	} else {
+		t, err = Replay(e.m, path)
+	}
 	e.doing, e.at = "", noID
 	if err != nil {
 		// The path came from this search, so the model did not replay the
@@ -806,6 +825,17 @@ func (e *explorer[S, A]) trace(path []int, id uint32) Trace[S, A] {
 		panic(errNondeterministic{fmt.Errorf("%w: the path to state %d no longer replays (%v): the model is not deterministic", ErrInvalidModel, id, err)})
 	}
 	return t
+}
+
+// closeLoop closes a lasso rebuilt in a reduced model (see [closeLoop]);
+// it does nothing for a model that is not reduced.
+func (e *explorer[S, A]) closeLoop(t *Trace[S, A], cycle []int, id uint32) {
+	if e.sym == nil {
+		return
+	}
+	if err := closeLoop(e.m, e.sym, t, cycle); err != nil {
+		panic(errNondeterministic{fmt.Errorf("%w: the lasso through state %d: %v", ErrInvalidModel, id, err)})
+	}
 }
 
 // panicError turns a panic in the main goroutine into Explore's error.

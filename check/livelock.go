@@ -149,6 +149,7 @@ func (e *explorer[S, A]) livelock(ctx context.Context) (v *Violation[S, A], comp
 	cycle := e.cycleThrough(bad, comp)
 	t := e.trace(append(path, cycle...), bad)
 	t.Loop = len(path) - 1
+	e.closeLoop(&t, cycle, bad)
 	// The first state on the path from which the system can no longer
 	// finish.
 	id := uint32(noParent)
@@ -344,6 +345,7 @@ func (e *explorer[S, A]) fairCycle(ctx context.Context, comp []uint32, ncomp uin
 		}
 		t := e.trace(append(path, cycle...), x)
 		t.Loop = len(path) - 1
+		e.closeLoop(&t, cycle, x)
 		return &Violation[S, A]{
 			Kind:     NonProgress,
 			Property: "fair progress",

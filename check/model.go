@@ -115,3 +115,23 @@ type Fair[A any] interface {
 	// Actor returns the index in Actors of the actor that takes a.
 	Actor(a A) int
 }
+
+// Symmetric is implemented by a model whose Encode may identify states that
+// are the same up to a symmetry of the model (a renaming of interchangeable
+// threads, say): the explorer then stores one representative of each
+// class. Every property must treat the states of a class alike.
+//
+// With such a model, and Reduced true, the explorer
+//   - refuses the fair-progress check ([ErrReducedFairness]): weak fairness
+//     names actors one by one, and the reduction permutes them;
+//   - rebuilds each counterexample in the model as it is: each stored step
+//     is matched to the action of the real state whose successor encodes
+//     as the stored one, so the trace is a path of the unreduced model that
+//     [Replay] replays; a lasso's cycle is followed round again until the
+//     real state repeats, compared by EncodeExact.
+type Symmetric[S any] interface {
+	// Reduced reports whether Encode identifies any two distinct states.
+	Reduced() bool
+	// EncodeExact appends an encoding that tells every state apart.
+	EncodeExact(dst []byte, s S) []byte
+}

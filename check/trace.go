@@ -1,6 +1,7 @@
 package check
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 )
@@ -37,4 +38,87 @@ func Replay[S, A any](m Model[S, A], path []int) (Trace[S, A], error) {
 		t.States = append(t.States, s)
 	}
 	return t, nil
+}
+
+// replayReduced is [Replay] of a path the explorer stored for a model that
+// identifies symmetric states: each index is an action of the stored
+// representative, which may be a renaming of the real state the trace has
+// reached. Each step is matched to the first action of the real state
+// whose successor encodes as the representative's does, so the trace is a
+// path of the model as it is, with its own action indices.
+func replayReduced[S, A any](m Model[S, A], path []int) (Trace[S, A], error) {
+	t := Trace[S, A]{Loop: -1, NoReturn: -1}
+	if len(path) == 0 {
+		return t, fmt.Errorf("%w: empty path", ErrBadPath)
+	}
+	init := m.Init()
+	if path[0] < 0 || path[0] >= len(init) {
+		return t, fmt.Errorf("%w: initial state %d of %d", ErrBadPath, path[0], len(init))
+	}
+	t.Init = path[0]
+	s := init[path[0]]
+	t.States = append(t.States, s)
+	for n, i := range path[1:] {
+		next, step, err := matchStep(m, s, i)
+		if err != nil {
+			return t, fmt.Errorf("%w: step %d: %v", ErrBadPath, n+1, err)
+		}
+		t.Steps = append(t.Steps, step)
+		s = next
+		t.States = append(t.States, s)
+	}
+	return t, nil
+}
+
+// matchStep takes, from the real state s, the step that the stored index
+// i names in s's representative.
+func matchStep[S, A any](m Model[S, A], s S, i int) (S, Step[A], error) {
+	var zero S
+	rep := m.Decode(m.Encode(nil, s))
+	acts := m.Actions(rep, nil)
+	if i < 0 || i >= len(acts) {
+		return zero, Step[A]{}, fmt.Errorf("action %d of %d", i, len(acts))
+	}
+	want := m.Encode(nil, m.Next(rep, acts[i]))
+	var got []byte
+	for j, a := range m.Actions(s, nil) {
+		next := m.Next(s, a)
+		if got = m.Encode(got[:0], next); bytes.Equal(got, want) {
+			return next, Step[A]{Index: j, Action: a, Label: m.Describe(s, a)}, nil
+		}
+	}
+	return zero, Step[A]{}, errors.New("no action of the state leads where its representative's does: the symmetry is not one of the model")
+}
+
+// maxLassoRounds bounds how often a lasso's cycle is followed round again
+// to bring a reduced model's real state back to where the cycle began: a
+// renaming of n copies repeats within n! rounds, 5,040 for 7.
+const maxLassoRounds = 5040
+
+// closeLoop makes t, a lasso whose cycle (the stored indices cycle, from
+// state t.Loop) was rebuilt in a reduced model, a real cycle: while the
+// real state it ends in is not the one the cycle began at (it is then a
+// renaming of it), the cycle is followed round again.
+func closeLoop[S, A any](m Model[S, A], sym Symmetric[S], t *Trace[S, A], cycle []int) error {
+	start := sym.EncodeExact(nil, t.States[t.Loop])
+	var end []byte
+	for round := 0; ; round++ {
+		end = sym.EncodeExact(end[:0], t.States[len(t.States)-1])
+		if bytes.Equal(end, start) {
+			return nil
+		}
+		if round == maxLassoRounds || len(cycle) == 0 {
+			return fmt.Errorf("%w: the cycle does not come back to its real state within %d rounds", ErrBadPath, maxLassoRounds)
+		}
+		s := t.States[len(t.States)-1]
+		for _, i := range cycle {
+			next, step, err := matchStep(m, s, i)
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrBadPath, err)
+			}
+			t.Steps = append(t.Steps, step)
+			t.States = append(t.States, next)
+			s = next
+		}
+	}
 }

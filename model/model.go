@@ -18,6 +18,11 @@ type Config struct {
 	// Low overrides every process's low-water mark unless it is
 	// workload.Unset. workload.Effective gives the rule.
 	Low int
+	// Symmetry identifies states that are the same up to a renaming of the
+	// workload's copies (symmetry.go): fewer states, the same verdicts for
+	// the safety properties, deadlock and livelock. Fair progress is not
+	// checked on such a model.
+	Symmetry bool
 
 	mutant string // a seeded bug, set only by this package's tests
 	_      struct{}
@@ -38,6 +43,10 @@ type Model struct {
 	// reserved one of its process (workload.Reserved); nil when no
 	// process has a reserve.
 	reserved [][]bool
+
+	// sym are the groups of copies that Encode identifies; nil without
+	// Config.Symmetry or without copies.
+	sym []symGroup
 
 	async, cancels bool // whether the workload submits calls or cancels
 	kinds          []string
@@ -88,6 +97,9 @@ func New(w *workload.Workload, cfg Config) (*Model, error) {
 	}
 	m.buildKinds()
 	m.buildRetryActors()
+	if cfg.Symmetry {
+		m.sym = findSymmetry(w)
+	}
 	return m, nil
 }
 
@@ -821,4 +833,5 @@ func (m *Model) oneRetryActor() bool {
 var (
 	_ check.Model[State, Action] = (*Model)(nil)
 	_ check.Fair[Action]         = (*Model)(nil)
+	_ check.Symmetric[State]     = (*Model)(nil)
 )

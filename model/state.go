@@ -104,11 +104,21 @@ func (s State) clone() State {
 	}
 }
 
-// Encode appends the state's canonical encoding to dst. Every count that
-// can pass a byte (program counters, results ready, the number of messages)
-// is a uvarint, one byte while it is below 128; the rest fit a byte by the
-// parser's limits (workload.MaxThreads, MaxCapacity).
+// Encode appends the state's canonical encoding to dst: with the symmetry
+// reduction, that of its canonical form (symmetry.go), so that states the
+// same up to a renaming of copies encode alike; otherwise EncodeExact's.
 func (m *Model) Encode(dst []byte, s State) []byte {
+	if m.sym != nil {
+		s = m.canonical(s)
+	}
+	return m.EncodeExact(dst, s)
+}
+
+// EncodeExact appends an encoding of s that tells every state apart. Every
+// count that can pass a byte (program counters, results ready, the number
+// of messages) is a uvarint, one byte while it is below 128; the rest fit
+// a byte by the parser's limits (workload.MaxThreads, MaxCapacity).
+func (m *Model) EncodeExact(dst []byte, s State) []byte {
 	for _, pc := range s.PC {
 		dst = binary.AppendUvarint(dst, uint64(pc))
 	}

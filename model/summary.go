@@ -58,8 +58,15 @@ type Summary struct {
 	// [Model.Properties] followed by no deadlock, no livelock and fair
 	// progress: filled only for a complete search that found nothing
 	// wrong. It assumes the check ran the livelock and fair-progress
-	// passes, as every command runs them.
+	// passes, as every command runs them, except fair progress on a
+	// model with the symmetry reduction, which NotChecked names.
 	Checked []string
+	// NotChecked names, with the reason, a property the check left out:
+	// fair progress on a symmetry-reduced model.
+	NotChecked []string
+	// Reduced describes the symmetry reduction in use: the groups of
+	// copies it permutes; empty without one.
+	Reduced []string
 	// Guards has the state guards in declaration order, then the action
 	// guards in [Model.ActionGuards] order.
 	Guards []Guard
@@ -91,8 +98,15 @@ func Summarize(m *Model, res *check.Result[State, Action]) Summary {
 				s.Checked = append(s.Checked, p.Name)
 			}
 		}
-		s.Checked = append(s.Checked, "no deadlock", "no livelock", "fair progress")
+		s.Checked = append(s.Checked, "no deadlock", "no livelock")
+		if !m.Reduced() {
+			s.Checked = append(s.Checked, "fair progress")
+		}
 		s.NeverFired = res.Stats.NeverFired()
+	}
+	if m.Reduced() {
+		s.Reduced = m.Copies()
+		s.NotChecked = []string{"fair progress (weak fairness names each actor, and the symmetry reduction permutes them: check without it)"}
 	}
 	unseen := GuardNotSeen
 	if complete {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPIN and sysmsg side by side on the seed's web server (window 1, cap 2),
 # under block (a deadlock to find) and poll (a proof to finish): states,
-# seconds and memory to the verdict. Needs spin and gcc (Debian: apt-get
+# seconds and memory to the verdict, for sysmsg without and with its
+# symmetry reduction (--symmetry). Needs spin and gcc (Debian: apt-get
 # install spin gcc). Run from the repository: bash bench/spin/compare.sh
 #
 # The two do not count the same states: SPIN stores each process's program
@@ -20,27 +21,52 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp bench/spin/webserver.pml "$work/"
 
-printf '%-7s %-6s | %-10s %12s %9s %9s | %-10s %12s %9s %9s\n' conns policy "sysmsg" states seconds MiB "spin" states seconds MiB
-for cfg in "2 2" "3 3" "4 3" "${EXTRA:-}"; do
-  [ -n "$cfg" ] || continue
-  set -- $cfg
+# sysmsg_run ARGS...: one sysmsg check, its kind or verdict, states,
+# seconds and peak MiB, in s_* variables.
+sysmsg_run() {
+  local out
+  out=$( { /usr/bin/time -f "%M" bin/sysmsg check "$@" --json; } 2>"$work/time" || true)
+  s_states=$(echo "$out" | sed -n 's/^  "states": \([0-9]*\),/\1/p')
+  s_secs=$(echo "$out" | sed -n 's/^  "seconds": \([0-9.]*\),/\1/p')
+  s_verdict=$(echo "$out" | sed -n 's/^  "verdict": "\(.*\)",/\1/p')
+  s_kind=$(echo "$out" | sed -n 's/^  "kind": "\(.*\)",/\1/p')
+  s_mib=$(( $(tail -1 "$work/time") / 1024 ))
+}
+
+# The full check (safety, deadlock, livelock, fair progress), then with
+# --symmetry (safety, deadlock, livelock: fair progress is not checked on
+# the reduced graph), then SPIN with its partial-order reduction (safety
+# and invalid end states). Sizes are CONNSxREQUESTS; EXTRA adds sizes to
+# run all three ways, SYM_ONLY sizes run with --symmetry alone, too big for
+# the other two.
+printf '%-7s %-6s | %-10s %12s %9s %9s | %-10s %12s %9s %9s | %-10s %12s %9s %9s\n' conns policy "sysmsg" states seconds MiB "--symmetry" states seconds MiB "spin" states seconds MiB
+for cfg in 2x2 3x3 4x3 ${EXTRA:-} ${SYM_ONLY:-}; do
+  set -- ${cfg/x/ }
+  sym_only=0
+  case " ${SYM_ONLY:-} " in *" $cfg "*) sym_only=1 ;; esac
   for pol in block poll; do
     code=0; [ "$pol" = poll ] && code=2
-    out=$( { /usr/bin/time -f "%M" bin/sysmsg check --conns "$1" --requests "$2" --policy "$pol" --cap 2 --json; } 2>"$work/time" || true)
-    s_states=$(echo "$out" | sed -n 's/^  "states": \([0-9]*\),/\1/p')
-    s_secs=$(echo "$out" | sed -n 's/^  "seconds": \([0-9.]*\),/\1/p')
-    s_verdict=$(echo "$out" | sed -n 's/^  "verdict": "\(.*\)",/\1/p')
-    s_kind=$(echo "$out" | sed -n 's/^  "kind": "\(.*\)",/\1/p')
-    s_mib=$(( $(tail -1 "$work/time") / 1024 ))
-    ( cd "$work" && spin -a -DN="$1" -DR="$2" -DCAP=2 -DPOLICY=$code webserver.pml >/dev/null &&
-      gcc -O2 -DSAFETY -o pan pan.c 2>/dev/null &&
-      ./pan -m100000 -w24 > pan.out ) || true
-    p_states=$(sed -n 's/^ *\([0-9]*\) states, stored.*/\1/p' "$work/pan.out")
-    p_errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$work/pan.out")
-    p_secs=$(sed -n 's/^pan: elapsed time \([0-9.e+-]*\) seconds.*/\1/p' "$work/pan.out")
-    p_mib=$(sed -n 's/^ *\([0-9.]*\)[[:space:]]*total actual memory usage.*/\1/p' "$work/pan.out")
-    p_verdict=ok; [ "$p_errors" != 0 ] && p_verdict=deadlock
-    printf '%-7s %-6s | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d\n' "$1x$2" "$pol" "${s_kind:-$s_verdict}" "$s_states" "$s_secs" "$s_mib" \
+    if [ $sym_only = 0 ]; then
+      sysmsg_run --conns "$1" --requests "$2" --policy "$pol" --cap 2
+      f_what=${s_kind:-$s_verdict} f_states=$s_states f_secs=$s_secs f_mib=$s_mib
+    else
+      f_what=- f_states=- f_secs=0 f_mib=0
+    fi
+    sysmsg_run --conns "$1" --requests "$2" --policy "$pol" --cap 2 --symmetry
+    r_what=${s_kind:-$s_verdict} r_states=$s_states r_secs=$s_secs r_mib=$s_mib
+    p_verdict=- p_states=- p_secs=0 p_mib=0
+    if [ $sym_only = 0 ]; then
+      ( cd "$work" && spin -a -DN="$1" -DR="$2" -DCAP=2 -DPOLICY=$code webserver.pml >/dev/null &&
+        gcc -O2 -DSAFETY -o pan pan.c 2>/dev/null &&
+        ./pan -m100000 -w24 > pan.out ) || true
+      p_states=$(sed -n 's/^ *\([0-9]*\) states, stored.*/\1/p' "$work/pan.out")
+      p_errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$work/pan.out")
+      p_secs=$(sed -n 's/^pan: elapsed time \([0-9.e+-]*\) seconds.*/\1/p' "$work/pan.out")
+      p_mib=$(sed -n 's/^ *\([0-9.]*\)[[:space:]]*total actual memory usage.*/\1/p' "$work/pan.out")
+      p_verdict=ok; [ "$p_errors" != 0 ] && p_verdict=deadlock
+    fi
+    printf '%-7s %-6s | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d\n' "$1x$2" "$pol" \
+      "$f_what" "$f_states" "$f_secs" "$f_mib" "$r_what" "$r_states" "$r_secs" "$r_mib" \
       "$p_verdict" "$p_states" "$p_secs" "${p_mib%.*}"
   done
 done

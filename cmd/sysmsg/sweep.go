@@ -82,6 +82,7 @@ SIGTERM, which ends the whole sweep).
 	expect := c.String("expect", "", "a `FILE` of expected verdicts; exit 1 naming every cell that differs")
 	show := c.String("show", "2", "print the counterexamples found at this `CAP` (one of --caps),\nor all or none")
 	asJSON := c.Bool("json", false, "print the cells as a JSON array instead of tables")
+	symmetry := c.Bool("symmetry", false, "store one state for all that differ only by which copy is where\n(as check --symmetry); fair progress is then not checked")
 	var wf workloadFlags
 	wf.registerSizes(c)
 	var bf boundFlags
@@ -169,11 +170,14 @@ SIGTERM, which ends the whole sweep).
 				if beforeCell != nil {
 					beforeCell(len(cells))
 				}
-				m, err := model.New(l.w, model.Config{Policy: p, Cap: cv.n, Low: workload.Unset})
+				m, err := model.New(l.w, model.Config{Policy: p, Cap: cv.n, Low: workload.Unset, Symmetry: *symmetry})
 				if err != nil {
 					return fail(err)
 				}
 				o := opt
+				if m.Reduced() {
+					o.Fairness = false // check.ErrReducedFairness
+				}
 				var pl *progressLine
 				if progress {
 					pl = &progressLine{w: stderr, prefix: fmt.Sprintf("checking %s, cap %s, %s: ", l.name, cv.String(), p)}

@@ -1,0 +1,292 @@
+package model
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/sysmsg/sysmsg/model/workload"
+)
+
+// Symmetry. A workload often holds copies: the web server's connections,
+// each a reader, a writer, a conn, a queue and a client, the same program
+// with other names. Two states that differ only by which copy is where are
+// the same state up to renaming, and every property the model checks
+// (sums over a process's slots, modes, "some state reaches ...") treats
+// them alike. With Config.Symmetry the model's Encode writes one canonical
+// encoding for all of them, so the explorer stores and expands one
+// representative of each class: up to n! fewer states for n copies.
+//
+// The copies are found, not declared. The threads, objects and peers of a
+// workload fall apart into components: a thread and the objects it
+// operates on, a peer and the objects it operates on, a canceller and the
+// thread it cancels, joined until nothing more joins. Two components are
+// copies when one is the other renamed: the same programs, object kinds,
+// capacities, reserve membership and process, with every name mapped in
+// order of first use. A group is a set of two or more copies whose
+// threads are all in one process (the process's mode and slots are then
+// shared, and untouched by a renaming).
+//
+// A state is made canonical by sorting each group's copies by the bytes
+// of their part of the state (program counters, results, pending cancels,
+// channel contents, closed bits, peers' counters, messages) and moving
+// them into that order. The sort key describes a copy completely, so two
+// states related by a renaming sort into the same state, and a canonical
+// state is its own canonical form.
+//
+// What it does not preserve: the identity of actors, which weak fairness
+// names one by one. The explorer refuses the fair-progress check on a
+// reduced model (check.Symmetric), and builds every counterexample back
+// in the model as it is, step by step (check.Replay matches each stored
+// step to a real action).
+
+// symGroup is a set of interchangeable copies: copy c's i-th thread is
+// threads[c][i], and so on, in the same order for every copy.
+type symGroup struct {
+	threads, objects, peers [][]int
+}
+
+// findSymmetry returns the groups of copies of w; none when w has no two
+// copies.
+func findSymmetry(w *workload.Workload) []symGroup {
+	nt, no, np := len(w.Threads), len(w.Objects), len(w.Peers)
+	// Union-find over threads (0..nt), objects (nt..nt+no) and peers.
+	parent := make([]int, nt+no+np)
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(x int) int {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	union := func(a, b int) { parent[find(a)] = find(b) }
+	for t, th := range w.Threads {
+		for _, op := range th.Ops {
+			if op.Object >= 0 {
+				union(t, nt+op.Object)
+			}
+			if op.Kind == workload.Cancel {
+				union(t, op.Target)
+			}
+		}
+	}
+	for p, pr := range w.Peers {
+		for _, op := range pr.Ops {
+			union(nt+no+p, nt+op.Object)
+		}
+	}
+	// Components in order of their first member.
+	var roots []int
+	members := map[int][]int{}
+	for x := range parent {
+		r := find(x)
+		if _, ok := members[r]; !ok {
+			roots = append(roots, r)
+		}
+		members[r] = append(members[r], x)
+	}
+	type copyOf struct {
+		sig                     string
+		threads, objects, peers []int
+		process                 int
+	}
+	var copies []copyOf
+	for _, r := range roots {
+		c := copyOf{process: -1}
+		for _, x := range members[r] {
+			switch {
+			case x < nt:
+				c.threads = append(c.threads, x)
+			case x < nt+no:
+			default:
+				c.peers = append(c.peers, x-nt-no)
+			}
+		}
+		if len(c.threads) == 0 {
+			continue // an object or a peer with no thread: nothing to permute with
+		}
+		c.process = w.Threads[c.threads[0]].Process
+		c.sig, c.objects = signature(w, c.threads, c.peers)
+		if c.sig == "" {
+			continue
+		}
+		copies = append(copies, c)
+	}
+	// Group equal signatures, in order of first appearance.
+	var groups []symGroup
+	done := make([]bool, len(copies))
+	for i := range copies {
+		if done[i] {
+			continue
+		}
+		g := symGroup{}
+		for j := i; j < len(copies); j++ {
+			if !done[j] && copies[j].sig == copies[i].sig && copies[j].process == copies[i].process {
+				done[j] = true
+				g.threads = append(g.threads, copies[j].threads)
+				g.objects = append(g.objects, copies[j].objects)
+				g.peers = append(g.peers, copies[j].peers)
+			}
+		}
+		if len(g.threads) > 1 {
+			groups = append(groups, g)
+		}
+	}
+	return groups
+}
+
+// signature describes a component with its names replaced by their order
+// of first use, and returns the component's objects in that order; "" for
+// a component that cannot be a copy (its threads span processes, or one of
+// them is a reaper, whose process is its alone).
+func signature(w *workload.Workload, threads, peers []int) (string, []int) {
+	proc := w.Threads[threads[0]].Process
+	pr := w.Processes[proc]
+	localT := map[int]int{}
+	for i, t := range threads {
+		if w.Threads[t].Process != proc || pr.Reaper == t {
+			return "", nil
+		}
+		localT[t] = i
+	}
+	localO := map[int]int{}
+	var objects []int
+	obj := func(o int) int {
+		if i, ok := localO[o]; ok {
+			return i
+		}
+		localO[o] = len(objects)
+		objects = append(objects, o)
+		return localO[o]
+	}
+	var b bytes.Buffer
+	for _, t := range threads {
+		fmt.Fprintf(&b, "thread reserved=%v:", slices.Contains(pr.ReserveThreads, t))
+		for _, op := range w.Threads[t].Ops {
+			fmt.Fprintf(&b, " %d/%v", op.Kind, op.Async)
+			if op.Object >= 0 {
+				fmt.Fprintf(&b, "/o%d", obj(op.Object))
+			}
+			if op.Kind == workload.Cancel {
+				fmt.Fprintf(&b, "/t%d", localT[op.Target])
+			}
+		}
+		b.WriteByte('\n')
+	}
+	for _, p := range peers {
+		b.WriteString("peer:")
+		for _, op := range w.Peers[p].Ops {
+			fmt.Fprintf(&b, " %d/o%d", op.Kind, obj(op.Object))
+		}
+		b.WriteByte('\n')
+	}
+	for _, o := range objects {
+		ob := w.Objects[o]
+		fmt.Fprintf(&b, "object %d cap %d reserved=%v\n", ob.Kind, ob.Capacity, slices.Contains(pr.ReserveObjects, o))
+	}
+	return b.String(), objects
+}
+
+// canonical returns the canonical form of s: each group's copies sorted
+// by their part of the state. s is not changed; the result may share
+// nothing with it.
+func (m *Model) canonical(s State) State {
+	n := s
+	for _, g := range m.sym {
+		keys := make([][]byte, len(g.threads))
+		for c := range g.threads {
+			keys[c] = m.copyKey(s, g, c)
+		}
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(i, j int) bool { return bytes.Compare(keys[order[i]], keys[order[j]]) < 0 })
+		if slices.IsSorted(order) {
+			continue
+		}
+		// Read from s, write into a fresh copy: a permutation done in
+		// place would read what it has just written.
+		n = s.clone()
+		// Copy order[c]'s part of s into copy c's place.
+		threadTo := make(map[uint8]uint8)
+		for c, from := range order {
+			for i, t := range g.threads[c] {
+				f := g.threads[from][i]
+				n.PC[t], n.Ready[t], n.Cancel[t] = s.PC[f], s.Ready[f], s.Cancel[f]
+				threadTo[uint8(f)] = uint8(t)
+			}
+			for i, o := range g.objects[c] {
+				f := g.objects[from][i]
+				n.Items[2*o], n.Items[2*o+1], n.Closed[o] = s.Items[2*f], s.Items[2*f+1], s.Closed[f]
+			}
+			for i, p := range g.peers[c] {
+				n.PeerPC[p] = s.PeerPC[g.peers[from][i]]
+			}
+		}
+		for i := range n.Msgs {
+			if to, ok := threadTo[n.Msgs[i].Thread]; ok {
+				n.Msgs[i].Thread = to
+			}
+		}
+		slices.SortFunc(n.Msgs, func(a, b Msg) int {
+			if a.Thread != b.Thread {
+				return int(a.Thread) - int(b.Thread)
+			}
+			return int(a.PC) - int(b.PC)
+		})
+		// The next group sorts the state as this one left it.
+		s = n
+	}
+	return n
+}
+
+// copyKey is copy c of group g's part of s, as bytes that order copies.
+func (m *Model) copyKey(s State, g symGroup, c int) []byte {
+	var k []byte
+	for i, t := range g.threads[c] {
+		k = binary.AppendUvarint(k, uint64(s.PC[t]))
+		k = binary.AppendUvarint(k, uint64(s.Ready[t]))
+		k = append(k, s.Cancel[t])
+		// The thread's messages, by operation: their order in s.Msgs is
+		// by thread, then operation.
+		for _, g := range s.Msgs {
+			if int(g.Thread) == t {
+				k = append(k, byte(i))
+				k = binary.AppendUvarint(k, uint64(g.PC))
+				k = append(k, g.Flags)
+			}
+		}
+		k = append(k, 0xff)
+	}
+	for _, o := range g.objects[c] {
+		k = append(k, s.Items[2*o], s.Items[2*o+1], s.Closed[o])
+	}
+	for _, p := range g.peers[c] {
+		k = binary.AppendUvarint(k, uint64(s.PeerPC[p]))
+	}
+	return k
+}
+
+// Reduced reports whether the model identifies symmetric states: it was
+// built with Config.Symmetry and the workload has copies.
+func (m *Model) Reduced() bool { return len(m.sym) > 0 }
+
+// Copies describes the groups of copies the symmetry reduction permutes:
+// for each group, the number of copies and the first copy's threads.
+func (m *Model) Copies() []string {
+	var out []string
+	for _, g := range m.sym {
+		var names []string
+		for _, t := range g.threads[0] {
+			names = append(names, m.w.Threads[t].Name)
+		}
+		out = append(out, fmt.Sprintf("%d copies of %v", len(g.threads), names))
+	}
+	return out
+}
