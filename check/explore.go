@@ -147,8 +147,9 @@ type explorer[S, A any] struct {
 
 	// Only with the livelock check: successors of state i are
 	// edges[edgeStart[i]:edgeStart[i+1]], in action order.
-	edgeStart []uint64
-	edges     []uint32
+	edgeStart paged[uint64]
+	edges     paged[uint32]
+	edgeBuf   []uint32 // scratch for an edge list that spans two pages
 
 	fired       []uint64
 	transitions uint64
@@ -585,8 +586,8 @@ func (e *explorer[S, A]) merge(o *blockOut, atBound bool) (full, cut bool, err e
 			e.terminal[int(o.first)/64+i] |= w
 		}
 	}
-	if e.opt.Livelock && len(e.edgeStart) == 0 {
-		e.edgeStart = append(e.edgeStart, 0)
+	if e.opt.Livelock && e.edgeStart.len() == 0 {
+		e.edgeStart.add(0)
 	}
 	for _, c := range o.cands {
 		id := c.to
@@ -604,12 +605,12 @@ func (e *explorer[S, A]) merge(o *blockOut, atBound bool) (full, cut bool, err e
 			}
 		}
 		if e.opt.Livelock {
-			e.edges = append(e.edges, id)
+			e.edges.add(id)
 		}
 	}
 	if e.opt.Livelock {
 		for _, d := range o.deg {
-			e.edgeStart = append(e.edgeStart, e.edgeStart[len(e.edgeStart)-1]+uint64(d))
+			e.edgeStart.add(e.edgeStart.last() + uint64(d))
 		}
 	}
 	return false, cut, nil
@@ -693,7 +694,7 @@ func (e *explorer[S, A]) stats(depth int) Stats {
 		Workers:     e.workers,
 		StoredBytes: e.st.bytes() + uint64(cap(e.parent))*4 + uint64(cap(e.act))*2 +
 			uint64(cap(e.blockOff))*8 + uint64(cap(e.terminal))*8 +
-			uint64(cap(e.edgeStart))*8 + uint64(cap(e.edges))*4,
+			e.edgeStart.bytes(8) + e.edges.bytes(4),
 	}
 	if secs > 0 {
 		s.StatesPerSecond = float64(s.States) / secs
@@ -825,6 +826,17 @@ func (e *explorer[S, A]) trace(path []int, id uint32) Trace[S, A] {
 		panic(errNondeterministic{fmt.Errorf("%w: the path to state %d no longer replays (%v): the model is not deterministic", ErrInvalidModel, id, err)})
 	}
 	return t
+}
+
+// edgeFrom returns where state x's edges begin in e.edges; edgeFrom(x+1) is
+// where they end.
+func (e *explorer[S, A]) edgeFrom(x uint32) uint64 { return e.edgeStart.at(uint64(x)) }
+
+// out returns the successors of state x, in its action order. The slice
+// is the graph's own, or the explorer's scratch: read it before the next
+// call.
+func (e *explorer[S, A]) out(x uint32) []uint32 {
+	return e.edges.span(e.edgeFrom(x), e.edgeFrom(x+1), &e.edgeBuf)
 }
 
 // closeLoop closes a lasso rebuilt in a reduced model (see [closeLoop]);

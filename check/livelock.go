@@ -56,7 +56,7 @@ func (e *explorer[S, A]) sccs(ctx context.Context, keep func(uint32) bool, settl
 		counter++
 		stack = append(stack, root)
 		onStack[root/64] |= 1 << (root % 64)
-		call = append(call[:0], frame{root, e.edgeStart[root]})
+		call = append(call[:0], frame{root, e.edgeFrom(root)})
 		for len(call) > 0 {
 			steps++
 			if r := e.passCheck(ctx, steps, int(ncomp)); r != "" {
@@ -64,8 +64,8 @@ func (e *explorer[S, A]) sccs(ctx context.Context, keep func(uint32) bool, settl
 			}
 			f := &call[len(call)-1]
 			v := f.v
-			if f.next < e.edgeStart[v+1] {
-				w := e.edges[f.next]
+			if f.next < e.edgeFrom(v+1) {
+				w := e.edges.at(f.next)
 				f.next++
 				switch {
 				case keep != nil && !keep(w):
@@ -74,7 +74,7 @@ func (e *explorer[S, A]) sccs(ctx context.Context, keep func(uint32) bool, settl
 					counter++
 					stack = append(stack, w)
 					onStack[w/64] |= 1 << (w % 64)
-					call = append(call, frame{w, e.edgeStart[w]})
+					call = append(call, frame{w, e.edgeFrom(w)})
 				case onStack[w/64]&(1<<(w%64)) != 0:
 					low[v] = min(low[v], index[w])
 				}
@@ -123,7 +123,7 @@ func (e *explorer[S, A]) livelock(ctx context.Context) (v *Violation[S, A], comp
 			finish = finish || e.isTerminal(x)
 		}
 		for _, x := range members {
-			for _, w := range e.edges[e.edgeStart[x]:e.edgeStart[x+1]] {
+			for _, w := range e.out(x) {
 				if comp[w] != c {
 					bottom = false
 					finish = finish || canFinish[comp[w]-1]
@@ -134,7 +134,7 @@ func (e *explorer[S, A]) livelock(ctx context.Context) (v *Violation[S, A], comp
 			// Seeded bug: only components without any edge count, so a
 			// spinning cycle passes.
 			v := members[0]
-			bottom = bottom && len(members) == 1 && e.edgeStart[v] == e.edgeStart[v+1]
+			bottom = bottom && len(members) == 1 && e.edgeFrom(v) == e.edgeFrom(v+1)
 		}
 		canFinish = append(canFinish, finish)
 		if bottom && !finish {
@@ -158,7 +158,7 @@ func (e *explorer[S, A]) livelock(ctx context.Context) (v *Violation[S, A], comp
 		if i == 0 {
 			id = e.initID(ix)
 		} else {
-			id = e.edges[e.edgeStart[id]+uint64(ix)]
+			id = e.edges.at(e.edgeFrom(id) + uint64(ix))
 		}
 		if !canFinish[comp[id]-1] {
 			t.NoReturn = i
@@ -197,7 +197,7 @@ func (e *explorer[S, A]) fairCycle(ctx context.Context, comp []uint32, ncomp uin
 		if !e.isTerminal(x) {
 			continue
 		}
-		for _, w := range e.edges[e.edgeStart[x]:e.edgeStart[x+1]] {
+		for _, w := range e.out(x) {
 			if comp[w] == comp[x] {
 				if split == nil {
 					split = make([]bool, ncomp)
@@ -237,7 +237,7 @@ func (e *explorer[S, A]) fairCycle(ctx context.Context, comp []uint32, ncomp uin
 		if e.isTerminal(x) {
 			cand[c] |= 2
 		}
-		for _, w := range e.edges[e.edgeStart[x]:e.edgeStart[x+1]] {
+		for _, w := range e.out(x) {
 			if comp[w]-1 == c {
 				cand[c] |= 1
 			}
@@ -302,7 +302,7 @@ func (e *explorer[S, A]) fairCycle(ctx context.Context, comp []uint32, ncomp uin
 			for j, a := range acts {
 				who := e.fair.Actor(a)
 				enabled[who] = true
-				if w := e.edges[e.edgeStart[y]+uint64(j)]; comp[w]-1 == c && !moves[who] {
+				if w := e.edges.at(e.edgeFrom(y) + uint64(j)); comp[w]-1 == c && !moves[who] {
 					moves[who], edgeFrom[who], edgeIndex[who] = true, y, j
 				}
 			}
@@ -333,7 +333,7 @@ func (e *explorer[S, A]) fairCycle(ctx context.Context, comp []uint32, ncomp uin
 			case moves[who]:
 				cycle = append(cycle, e.pathWithin(cur, edgeFrom[who], comp)...)
 				cycle = append(cycle, edgeIndex[who])
-				cur = e.edges[e.edgeStart[edgeFrom[who]]+uint64(edgeIndex[who])]
+				cur = e.edges.at(e.edgeFrom(edgeFrom[who]) + uint64(edgeIndex[who]))
 			case disabled[who]:
 				cycle = append(cycle, e.pathWithin(cur, offAt[who], comp)...)
 				cur = offAt[who]
@@ -390,7 +390,7 @@ func (e *explorer[S, A]) shortest(a, b uint32, comp []uint32) []int {
 	for len(queue) > 0 {
 		x := queue[0]
 		queue = queue[1:]
-		for i, w := range e.edges[e.edgeStart[x]:e.edgeStart[x+1]] {
+		for i, w := range e.out(x) {
 			if comp[w] != comp[a] {
 				continue
 			}
