@@ -733,7 +733,8 @@ func (e *explorer[S, A]) violation(depth int, f finding) *Result[S, A] {
 		v.Explain = e.explain(v.Trace.States[len(v.Trace.States)-1], f.state)
 	default:
 		v.Kind, v.Property = StepInvariant, e.props[f.sprop].Name
-		v.Trace = e.trace(append(e.pathTo(f.parent), f.index), f.parent)
+		p := e.props[f.sprop]
+		v.Trace = e.traceEnding(append(e.pathTo(f.parent), f.index), f.parent, func(from S, a A, to S) bool { return !p.Step(from, a, to) })
 	}
 	return e.violated(depth, v)
 }
@@ -811,11 +812,18 @@ type errNondeterministic struct{ err error }
 // trace rebuilds the trace along path, a path the search stored to state
 // id (or through it).
 func (e *explorer[S, A]) trace(path []int, id uint32) Trace[S, A] {
+	return e.traceEnding(path, id, nil)
+}
+
+// traceEnding is trace for a counterexample whose last step must break a
+// step invariant: in a reduced model, of the real actions that reach the
+// stored successor, one that breaks it (see replayReduced).
+func (e *explorer[S, A]) traceEnding(path []int, id uint32, lastStep func(from S, a A, to S) bool) Trace[S, A] {
 	e.doing, e.at = "rebuilding the trace to", id
 	var t Trace[S, A]
 	var err error
 	if e.sym != nil {
-		t, err = replayReduced(e.m, path)
+		t, err = replayReduced(e.m, path, lastStep)
 	} else {
 		t, err = Replay(e.m, path)
 	}

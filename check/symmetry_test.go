@@ -3,8 +3,11 @@ package check
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"testing"
+
+	"pgregory.net/rapid"
 )
 
 // symCounters is counters with the counters interchangeable: its Encode
@@ -142,4 +145,122 @@ func TestReducedLassoGoesRoundAgain(t *testing.T) {
 	if got := len(v.Trace.Steps) - v.Trace.Loop; got != 2 || !bytes.Equal(v.Trace.States[v.Trace.Loop], v.Trace.States[len(v.Trace.States)-1]) {
 		t.Errorf("a cycle of %d steps from %v to %v, want 2 back to the same", got, v.Trace.States[v.Trace.Loop], v.Trace.States[len(v.Trace.States)-1])
 	}
+}
+
+// randPair is two copies of a random model side by side: a state is the
+// pair of their states, either copy moves by its own actions, the pair is
+// finished when both are, and each property asks of both copies what the
+// random model asks of one. Swapping the copies is a symmetry; with
+// reduced set, Encode identifies a pair with its swap.
+type randPair struct {
+	r       *randModel
+	reduced bool
+}
+
+type pairAct struct {
+	copy int
+	a    randAct
+}
+
+func (p randPair) Init() [][2]int {
+	var out [][2]int
+	for _, i := range p.r.init {
+		for _, j := range p.r.init {
+			out = append(out, [2]int{i, j})
+		}
+	}
+	return out
+}
+func (p randPair) Actions(s [2]int, dst []pairAct) []pairAct {
+	for c := range 2 {
+		for _, a := range p.r.acts[s[c]] {
+			dst = append(dst, pairAct{c, a})
+		}
+	}
+	return dst
+}
+func (p randPair) Next(s [2]int, a pairAct) [2]int { s[a.copy] = a.a.to; return s }
+func (p randPair) Encode(dst []byte, s [2]int) []byte {
+	if p.reduced && s[1] < s[0] {
+		s[0], s[1] = s[1], s[0]
+	}
+	return append(dst, byte(s[0]), byte(s[1]))
+}
+func (p randPair) EncodeExact(dst []byte, s [2]int) []byte {
+	return append(dst, byte(s[0]), byte(s[1]))
+}
+func (p randPair) Reduced() bool            { return p.reduced }
+func (p randPair) Decode(src []byte) [2]int { return [2]int{int(src[0]), int(src[1])} }
+func (p randPair) Terminal(s [2]int) bool   { return p.r.terminal[s[0]] && p.r.terminal[s[1]] }
+func (p randPair) Kinds() []string          { return p.r.Kinds() }
+func (p randPair) Kind(a pairAct) int       { return a.a.kind }
+func (p randPair) Describe(s [2]int, a pairAct) Label {
+	return Label{Actor: fmt.Sprintf("copy%d", a.copy), Text: fmt.Sprintf("%d -> %d", s[a.copy], a.a.to)}
+}
+func (p randPair) Properties() []Property[[2]int, pairAct] {
+	r := p.r
+	var ps []Property[[2]int, pairAct]
+	for i, bad := range r.always {
+		ps = append(ps, Always[[2]int, pairAct](fmt.Sprintf("always%d", i), func(s [2]int) bool {
+			return r.label[s[0]] != bad && r.label[s[1]] != bad
+		}))
+	}
+	for i, rule := range r.steps {
+		ps = append(ps, AlwaysStep(fmt.Sprintf("step%d", i), func(from [2]int, a pairAct, to [2]int) bool {
+			c := a.copy
+			return !((rule.from < 0 || r.label[from[c]] == rule.from) && (rule.kind < 0 || a.a.kind == rule.kind) && (rule.to < 0 || r.label[to[c]] == rule.to))
+		}))
+	}
+	for i, want := range r.sometimes {
+		ps = append(ps, Sometimes[[2]int, pairAct](fmt.Sprintf("sometimes%d", i), func(s [2]int) bool {
+			return r.label[s[0]] == want || r.label[s[1]] == want
+		}))
+	}
+	return ps
+}
+
+// TestReducedAgreesWithReference is the reduction's differential test: on
+// pairs of random models, the reduced search reports what the reference
+// checker finds in the unreduced pair (the verdict, the kind, the length
+// of a counterexample the search finds, the guards and their shortest
+// witnesses), every counterexample is a path of the unreduced pair that
+// ends as it says, and it never stores more states than the pair has.
+func TestReducedAgreesWithReference(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		r := genModel(rapidDrawer{rt})
+		if len(r.acts) > 16 {
+			r.wide = false
+		}
+		full, red := randPair{r: r}, randPair{r: r, reduced: true}
+		ref := newReference[[2]int, pairAct](full)
+		want := ref.verdict(true, false)
+		res, err := Explore[[2]int, pairAct](context.Background(), red, Options{Livelock: true, Workers: 1 + rapid.IntRange(0, 2).Draw(rt, "workers")})
+		if err != nil {
+			rt.Fatal(err)
+		}
+		got := refVerdict{verdict: res.Verdict}
+		if v := res.Violation; v != nil {
+			got.kind = v.Kind
+			if want.search() {
+				got.length = len(v.Trace.Steps)
+			}
+			if err := ref.real(v); err != nil {
+				rt.Fatalf("%v\nmodel: %v", err, r)
+			}
+		}
+		want.level = 0
+		if got != want {
+			rt.Fatalf("reduced %v, reference %v\nmodel: %v", got, want, r)
+		}
+		if res.Stats.States > len(ref.nodes) {
+			rt.Fatalf("%d states reduced, %d in the pair", res.Stats.States, len(ref.nodes))
+		}
+		upto := ref.depth
+		if res.Verdict == Violated && ref.findLevel >= 0 {
+			upto = ref.findLevel
+		}
+		if err := ref.sometimes(res.Sometimes, true, upto); err != nil {
+			rt.Fatalf("%v\nmodel: %v", err, r)
+		}
+	})
 }

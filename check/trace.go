@@ -46,7 +46,11 @@ func Replay[S, A any](m Model[S, A], path []int) (Trace[S, A], error) {
 // reached. Each step is matched to the first action of the real state
 // whose successor encodes as the representative's does, so the trace is a
 // path of the model as it is, with its own action indices.
-func replayReduced[S, A any](m Model[S, A], path []int) (Trace[S, A], error) {
+//
+// lastStep, when not nil, must also hold of the last step: a step
+// invariant's counterexample ends on a step that breaks it, and of the
+// actions that reach the same state only some may.
+func replayReduced[S, A any](m Model[S, A], path []int, lastStep func(from S, a A, to S) bool) (Trace[S, A], error) {
 	t := Trace[S, A]{Loop: -1, NoReturn: -1}
 	if len(path) == 0 {
 		return t, fmt.Errorf("%w: empty path", ErrBadPath)
@@ -59,7 +63,11 @@ func replayReduced[S, A any](m Model[S, A], path []int) (Trace[S, A], error) {
 	s := init[path[0]]
 	t.States = append(t.States, s)
 	for n, i := range path[1:] {
-		next, step, err := matchStep(m, s, i)
+		var also func(S, A, S) bool
+		if n == len(path)-2 {
+			also = lastStep
+		}
+		next, step, err := matchStep(m, s, i, also)
 		if err != nil {
 			return t, fmt.Errorf("%w: step %d: %v", ErrBadPath, n+1, err)
 		}
@@ -71,8 +79,9 @@ func replayReduced[S, A any](m Model[S, A], path []int) (Trace[S, A], error) {
 }
 
 // matchStep takes, from the real state s, the step that the stored index
-// i names in s's representative.
-func matchStep[S, A any](m Model[S, A], s S, i int) (S, Step[A], error) {
+// i names in s's representative: the first action whose successor encodes
+// as the representative's, and of which also, when not nil, holds.
+func matchStep[S, A any](m Model[S, A], s S, i int, also func(from S, a A, to S) bool) (S, Step[A], error) {
 	var zero S
 	rep := m.Decode(m.Encode(nil, s))
 	acts := m.Actions(rep, nil)
@@ -83,7 +92,7 @@ func matchStep[S, A any](m Model[S, A], s S, i int) (S, Step[A], error) {
 	var got []byte
 	for j, a := range m.Actions(s, nil) {
 		next := m.Next(s, a)
-		if got = m.Encode(got[:0], next); bytes.Equal(got, want) {
+		if got = m.Encode(got[:0], next); bytes.Equal(got, want) && (also == nil || also(s, a, next)) {
 			return next, Step[A]{Index: j, Action: a, Label: m.Describe(s, a)}, nil
 		}
 	}
@@ -112,7 +121,7 @@ func closeLoop[S, A any](m Model[S, A], sym Symmetric[S], t *Trace[S, A], cycle 
 		}
 		s := t.States[len(t.States)-1]
 		for _, i := range cycle {
-			next, step, err := matchStep(m, s, i)
+			next, step, err := matchStep(m, s, i, nil)
 			if err != nil {
 				return fmt.Errorf("%w: %v", ErrBadPath, err)
 			}

@@ -392,6 +392,8 @@ type report struct {
 	PeakHeap        uint64        `json:"peakHeapBytes"`
 	Workers         int           `json:"workers"`
 	Checked         []string      `json:"checked"`
+	NotChecked      []string      `json:"notChecked,omitempty"`
+	Symmetry        []string      `json:"symmetry,omitempty"`
 	Guards          []model.Guard `json:"guards"`
 	Fired           []firedCount  `json:"fired"`
 	NeverFired      []string      `json:"neverFired"`
@@ -415,6 +417,7 @@ func newReport(m *model.Model, sum model.Summary, tr *traces.Trace) report {
 		// The lists are never null: empty when there is nothing to say,
 		// as neverFired is for any search but a complete one that held.
 		Checked: nonNil(sum.Checked), Guards: nonNil(sum.Guards), Fired: []firedCount{}, NeverFired: nonNil(sum.NeverFired),
+		NotChecked: sum.NotChecked, Symmetry: sum.Reduced,
 	}
 	if tr != nil {
 		// The embedded trace is the trace format, stamped as the file is,
