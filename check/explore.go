@@ -892,7 +892,13 @@ func (e *explorer[S, A]) describe(id uint32) (out string) {
 			out = fmt.Sprintf("reached by the action indices %v", path)
 		}
 	}()
-	t, err := Replay(e.m, path)
+	var t Trace[S, A]
+	var err error
+	if e.sym != nil {
+		t, err = replayReduced(e.m, path, nil)
+	} else {
+		t, err = Replay(e.m, path)
+	}
 	if err != nil {
 		return fmt.Sprintf("reached by the action indices %v", path)
 	}

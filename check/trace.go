@@ -99,26 +99,35 @@ func matchStep[S, A any](m Model[S, A], s S, i int, also func(from S, a A, to S)
 	return zero, Step[A]{}, errors.New("no action of the state leads where its representative's does: the symmetry is not one of the model")
 }
 
-// maxLassoRounds bounds how often a lasso's cycle is followed round again
-// to bring a reduced model's real state back to where the cycle began: a
-// renaming of n copies repeats within n! rounds, 5,040 for 7.
+// maxLassoRounds bounds how often a lasso's cycle is followed round
+// again to bring a reduced model's real state back to a state it has been
+// in at the start of a round.
 const maxLassoRounds = 5040
 
 // closeLoop makes t, a lasso whose cycle (the stored indices cycle, from
-// state t.Loop) was rebuilt in a reduced model, a real cycle: while the
-// real state it ends in is not the one the cycle began at (it is then a
-// renaming of it), the cycle is followed round again.
+// state t.Loop) was rebuilt in a reduced model, a real cycle. Each round
+// of the cycle ends in a state whose representative is the loop state's,
+// but the real state may be a renaming of it; the cycle is followed round
+// again until the real state at the end of a round is one the lasso was
+// in at the start of a round, and the loop is moved there. Which real
+// actions a round takes depends on the real state's action order, so the
+// rounds need not repeat the first one's renaming: comparing with every
+// earlier round's start, not the first alone, is what makes this end.
 func closeLoop[S, A any](m Model[S, A], sym Symmetric[S], t *Trace[S, A], cycle []int) error {
-	start := sym.EncodeExact(nil, t.States[t.Loop])
-	var end []byte
+	starts := map[string]int{} // exact encoding of a round's first state -> its index in t.States
 	for round := 0; ; round++ {
-		end = sym.EncodeExact(end[:0], t.States[len(t.States)-1])
-		if bytes.Equal(end, start) {
+		end := string(sym.EncodeExact(nil, t.States[len(t.States)-1]))
+		if round == 0 {
+			starts[string(sym.EncodeExact(nil, t.States[t.Loop]))] = t.Loop
+		}
+		if at, ok := starts[end]; ok {
+			t.Loop = at
 			return nil
 		}
 		if round == maxLassoRounds || len(cycle) == 0 {
-			return fmt.Errorf("%w: the cycle does not come back to its real state within %d rounds", ErrBadPath, maxLassoRounds)
+			return fmt.Errorf("%w: the cycle does not come back to a real state within %d rounds", ErrBadPath, maxLassoRounds)
 		}
+		starts[end] = len(t.States) - 1
 		s := t.States[len(t.States)-1]
 		for _, i := range cycle {
 			next, step, err := matchStep(m, s, i, nil)

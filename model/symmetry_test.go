@@ -169,6 +169,12 @@ func realPath(m *Model, v *check.Violation[State, Action]) error {
 		if i < 0 || m.Properties()[i].State(last) {
 			return fmt.Errorf("%q holds in the last state", v.Property)
 		}
+	case check.StepInvariant:
+		i := slices.IndexFunc(m.Properties(), func(p check.Property[State, Action]) bool { return p.Name == v.Property })
+		n := len(t.Steps)
+		if i < 0 || n == 0 || m.Properties()[i].Step(t.States[n-1], t.Steps[n-1].Action, last) {
+			return fmt.Errorf("%q holds on the last step", v.Property)
+		}
 	case check.Livelock:
 		if v.Trace.Loop < 0 || !bytes.Equal(m.EncodeExact(nil, t.States[v.Trace.Loop]), m.EncodeExact(nil, last)) {
 			return fmt.Errorf("the lasso's cycle does not come back to state %d", v.Trace.Loop)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -160,6 +161,15 @@ func symmetryAgrees(t *rapid.T) {
 	case check.Livelock:
 		if !bytes.Equal(full.EncodeExact(nil, re.States[vr.Trace.Loop]), full.EncodeExact(nil, last)) {
 			t.Fatal("the lasso's cycle does not come back to its real state")
+		}
+	case check.Invariant, check.StepInvariant:
+		i := slices.IndexFunc(full.Properties(), func(p check.Property[model.State, model.Action]) bool { return p.Name == vr.Property })
+		if i < 0 {
+			t.Fatalf("no property %q", vr.Property)
+		}
+		p, n := full.Properties()[i], len(re.Steps)
+		if vr.Kind == check.Invariant && p.State(last) || vr.Kind == check.StepInvariant && (n == 0 || p.Step(re.States[n-1], re.Steps[n-1].Action, last)) {
+			t.Fatalf("%q holds at the end of its counterexample in full", vr.Property)
 		}
 	}
 }

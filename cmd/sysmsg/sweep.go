@@ -38,13 +38,16 @@ type cell struct {
 	Expected string  `json:"expected,omitempty"`
 	// Vacuous lists the guards never reached and the action kinds that
 	// never fired, of a complete search that found nothing wrong.
-	Vacuous []string      `json:"vacuous,omitempty"`
-	Trace   *traces.Trace `json:"-"`
+	Vacuous []string `json:"vacuous,omitempty"`
+	// NotChecked names what the check left out, with why: fair progress
+	// under --symmetry.
+	NotChecked []string      `json:"notChecked,omitempty"`
+	Trace      *traces.Trace `json:"-"`
 }
 
 func newCell(name, capText string, p spec.Policy, sum model.Summary) cell {
 	x := cell{Workload: name, Cap: capText, Policy: p.String(), Verdict: sum.Outcome, Property: sum.Property,
-		Reason: sum.Reason, States: sum.Stats.States, Seconds: sum.Stats.Seconds}
+		Reason: sum.Reason, States: sum.Stats.States, Seconds: sum.Stats.Seconds, NotChecked: sum.NotChecked}
 	for _, g := range sum.Guards {
 		if g.Status == model.GuardNever {
 			x.Vacuous = append(x.Vacuous, "never: "+g.Name)
@@ -272,6 +275,11 @@ func printTableHead(w io.Writer, capText string, nameWidth int) {
 func printRow(w io.Writer, x cell, nameWidth int) {
 	var notes []string
 	switch {
+	case x.Verdict == "ok" && len(x.NotChecked) > 0:
+		notes = append(notes, "verified but for fair progress (--symmetry)")
+		if len(x.Vacuous) > 0 {
+			notes = append(notes, strings.Join(x.Vacuous, "; "))
+		}
 	case x.Verdict == "ok" && len(x.Vacuous) == 0:
 		notes = append(notes, "verified")
 	case x.Verdict == "ok":
