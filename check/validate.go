@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ErrInvalidModel is returned when a model breaks the contract of [Model]:
@@ -135,6 +136,39 @@ func (e *explorer[S, A]) validateState(s S, key []byte, sc *scratch[A]) string {
 		sc.enc2 = m.Encode(sc.enc2[:0], m.Next(s, sc.again[i]))
 		if !bytes.Equal(sc.enc, sc.enc2) {
 			return fmt.Sprintf("action %d leads to two different states", i)
+		}
+	}
+	if e.sym != nil {
+		return e.validateSymmetry(s, m.Decode(key), sc.acts)
+	}
+	return ""
+}
+
+// validateSymmetry checks that a reduced model's representative rep of s
+// is s renamed, as far as the search can tell: the same successors (by
+// their reduced encodings), the same terminal status, and the same answer
+// from every state property. (Kinds may name what a renaming moves, a
+// counter's own increment, and are not compared.) A symmetry that is not
+// one of the model would merge states that differ.
+func (e *explorer[S, A]) validateSymmetry(s, rep S, acts []A) string {
+	m := e.m
+	succ := func(x S, as []A) []string {
+		var out []string
+		for _, a := range as {
+			out = append(out, string(m.Encode(nil, m.Next(x, a))))
+		}
+		slices.Sort(out)
+		return out
+	}
+	if !slices.Equal(succ(s, acts), succ(rep, m.Actions(rep, nil))) {
+		return "the state and its representative (Decode of its reduced encoding) have different successors: the model's symmetry is not one of its steps"
+	}
+	if m.Terminal(s) != m.Terminal(rep) {
+		return "Terminal differs between the state and its representative"
+	}
+	for _, p := range e.props {
+		if p.State != nil && p.State(s) != p.State(rep) {
+			return fmt.Sprintf("property %q differs between the state and its representative", p.Name)
 		}
 	}
 	return ""
