@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"sort"
 
 	"github.com/sysmsg/sysmsg/model/workload"
 )
@@ -194,32 +193,46 @@ func signature(w *workload.Workload, threads, peers []int) (string, []int) {
 
 // canonical returns the canonical form of s: each group's copies sorted
 // by their part of the state. s is not changed; the result may share
-// nothing with it.
+// nothing with it. It is on the search's hot path (every successor is
+// encoded through it), so its scratch lives on the stack: the keys in one
+// buffer, the order and the renaming in fixed arrays, the sort an
+// insertion sort over the few copies a group has.
 func (m *Model) canonical(s State) State {
 	n := s
+	var buf [1024]byte
+	var offs [workload.MaxThreads + 1]int
+	var order [workload.MaxThreads]int
 	for _, g := range m.sym {
-		keys := make([][]byte, len(g.threads))
-		for c := range g.threads {
-			keys[c] = m.copyKey(s, g, c)
+		copies := len(g.threads)
+		keys := buf[:0]
+		for c := range copies {
+			offs[c] = len(keys)
+			keys = m.appendCopyKey(keys, s, g, c)
 		}
-		order := make([]int, len(keys))
-		for i := range order {
-			order[i] = i
+		offs[copies] = len(keys)
+		key := func(c int) []byte { return keys[offs[c]:offs[c+1]] }
+		sorted := true
+		for c := range copies {
+			order[c] = c
+			// Insertion: stable, and a no-op on copies already in order.
+			for j := c; j > 0 && bytes.Compare(key(order[j-1]), key(order[j])) > 0; j-- {
+				order[j-1], order[j] = order[j], order[j-1]
+				sorted = false
+			}
 		}
-		sort.SliceStable(order, func(i, j int) bool { return bytes.Compare(keys[order[i]], keys[order[j]]) < 0 })
-		if slices.IsSorted(order) {
+		if sorted {
 			continue
 		}
 		// Read from s, write into a fresh copy: a permutation done in
 		// place would read what it has just written.
 		n = s.clone()
-		// Copy order[c]'s part of s into copy c's place.
-		threadTo := make(map[uint8]uint8)
-		for c, from := range order {
+		var threadTo [workload.MaxThreads]uint8
+		var moved [workload.MaxThreads]bool
+		for c, from := range order[:copies] {
 			for i, t := range g.threads[c] {
 				f := g.threads[from][i]
 				n.PC[t], n.Ready[t], n.Cancel[t] = s.PC[f], s.Ready[f], s.Cancel[f]
-				threadTo[uint8(f)] = uint8(t)
+				threadTo[f], moved[f] = uint8(t), true
 			}
 			for i, o := range g.objects[c] {
 				f := g.objects[from][i]
@@ -230,8 +243,8 @@ func (m *Model) canonical(s State) State {
 			}
 		}
 		for i := range n.Msgs {
-			if to, ok := threadTo[n.Msgs[i].Thread]; ok {
-				n.Msgs[i].Thread = to
+			if t := n.Msgs[i].Thread; moved[t] {
+				n.Msgs[i].Thread = threadTo[t]
 			}
 		}
 		slices.SortFunc(n.Msgs, func(a, b Msg) int {
@@ -246,9 +259,9 @@ func (m *Model) canonical(s State) State {
 	return n
 }
 
-// copyKey is copy c of group g's part of s, as bytes that order copies.
-func (m *Model) copyKey(s State, g symGroup, c int) []byte {
-	var k []byte
+// appendCopyKey appends copy c of group g's part of s to k, as bytes that
+// order copies and tell apart every two different parts.
+func (m *Model) appendCopyKey(k []byte, s State, g symGroup, c int) []byte {
 	for i, t := range g.threads[c] {
 		k = binary.AppendUvarint(k, uint64(s.PC[t]))
 		k = binary.AppendUvarint(k, uint64(s.Ready[t]))
