@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/sysmsg/sysmsg/model/workload"
@@ -21,7 +22,9 @@ import (
 // The copies are found, not declared. The threads, objects and peers of a
 // workload fall apart into components: a thread and the objects it
 // operates on, a peer and the objects it operates on, a canceller and the
-// thread it cancels, joined until nothing more joins. Two components are
+// thread it cancels, joined until nothing more joins (or joined through
+// every object but the hubs, the objects shared by copies: see
+// findSymmetry). Two components are
 // copies when one is the other renamed: the same programs, object kinds,
 // capacities, reserve membership and process, with every name mapped in
 // order of first use. A group is a set of two or more copies whose
@@ -48,10 +51,95 @@ type symGroup struct {
 }
 
 // findSymmetry returns the groups of copies of w; none when w has no two
-// copies.
+// copies. It tries two ways of cutting w into components: joined through
+// every object, and with the shared objects left out (hubs: an object
+// whose user threads fall apart without it, as four renders fall apart
+// without the file they all read). A hub stays where it is under every
+// renaming, and a copy's signature names it as itself, so only copies
+// that use it alike are grouped. The cut that permutes more is kept.
 func findSymmetry(w *workload.Workload) []symGroup {
+	plain := groupsOf(w, nil)
+	hubs := hubObjects(w)
+	if len(hubs) == 0 {
+		return plain
+	}
+	if cut := groupsOf(w, hubs); reduction(cut) > reduction(plain) {
+		return cut
+	}
+	return plain
+}
+
+// reduction is the logarithm of how many states the groups fold into one
+// at most: the product of the factorials of their sizes.
+func reduction(gs []symGroup) float64 {
+	r := 0.0
+	for _, g := range gs {
+		for k := 2; k <= len(g.threads); k++ {
+			r += math.Log(float64(k))
+		}
+	}
+	return r
+}
+
+// hubObjects returns, in a set by object index, the objects shared by
+// copies: those whose user threads, with the object joining nothing, fall
+// into components of which at least two are copies of each other (the
+// same signature, the object named as itself). An object private to one
+// copy, whose reader and writer fall apart without it, is not one: the
+// halves are not copies.
+func hubObjects(w *workload.Workload) map[int]bool {
+	nt, no := len(w.Threads), len(w.Objects)
+	hubs := map[int]bool{}
+	for o := range w.Objects {
+		var users []int
+		for t, th := range w.Threads {
+			if slices.ContainsFunc(th.Ops, func(op workload.Op) bool { return op.Object == o }) {
+				users = append(users, t)
+			}
+		}
+		if len(users) < 2 {
+			continue
+		}
+		cut := map[int]bool{o: true}
+		find := components(w, cut)
+		members := map[int][]int{}
+		for x := range nt + no + len(w.Peers) {
+			if x != nt+o {
+				members[find(x)] = append(members[find(x)], x)
+			}
+		}
+		seen := map[string]bool{}
+		done := map[int]bool{}
+		for _, u := range users {
+			r := find(u)
+			if done[r] {
+				continue
+			}
+			done[r] = true
+			var threads, peers []int
+			for _, x := range members[r] {
+				switch {
+				case x < nt:
+					threads = append(threads, x)
+				case x >= nt+no:
+					peers = append(peers, x-nt-no)
+				}
+			}
+			sig, _ := signature(w, threads, peers, cut)
+			if sig != "" && seen[sig] {
+				hubs[o] = true
+				break
+			}
+			seen[sig] = true
+		}
+	}
+	return hubs
+}
+
+// components joins threads (0..nt), objects (nt..nt+no) and peers by use,
+// except through the objects in cut, and returns the find of the result.
+func components(w *workload.Workload, cut map[int]bool) func(int) int {
 	nt, no, np := len(w.Threads), len(w.Objects), len(w.Peers)
-	// Union-find over threads (0..nt), objects (nt..nt+no) and peers.
 	parent := make([]int, nt+no+np)
 	for i := range parent {
 		parent[i] = i
@@ -66,7 +154,7 @@ func findSymmetry(w *workload.Workload) []symGroup {
 	union := func(a, b int) { parent[find(a)] = find(b) }
 	for t, th := range w.Threads {
 		for _, op := range th.Ops {
-			if op.Object >= 0 {
+			if op.Object >= 0 && !cut[op.Object] {
 				union(t, nt+op.Object)
 			}
 			if op.Kind == workload.Cancel {
@@ -76,13 +164,26 @@ func findSymmetry(w *workload.Workload) []symGroup {
 	}
 	for p, pr := range w.Peers {
 		for _, op := range pr.Ops {
-			union(nt+no+p, nt+op.Object)
+			if !cut[op.Object] {
+				union(nt+no+p, nt+op.Object)
+			}
 		}
 	}
+	return find
+}
+
+// groupsOf cuts w into components, joined through every object but the
+// hubs, and groups the components that are copies of one another.
+func groupsOf(w *workload.Workload, hubs map[int]bool) []symGroup {
+	nt, no := len(w.Threads), len(w.Objects)
+	find := components(w, hubs)
 	// Components in order of their first member.
 	var roots []int
 	members := map[int][]int{}
-	for x := range parent {
+	for x := range nt + no + len(w.Peers) {
+		if x >= nt && x < nt+no && hubs[x-nt] {
+			continue // a hub belongs to no copy
+		}
 		r := find(x)
 		if _, ok := members[r]; !ok {
 			roots = append(roots, r)
@@ -110,7 +211,7 @@ func findSymmetry(w *workload.Workload) []symGroup {
 			continue // an object or a peer with no thread: nothing to permute with
 		}
 		c.process = w.Threads[c.threads[0]].Process
-		c.sig, c.objects = signature(w, c.threads, c.peers)
+		c.sig, c.objects = signature(w, c.threads, c.peers, hubs)
 		if c.sig == "" {
 			continue
 		}
@@ -140,10 +241,11 @@ func findSymmetry(w *workload.Workload) []symGroup {
 }
 
 // signature describes a component with its names replaced by their order
-// of first use, and returns the component's objects in that order; "" for
-// a component that cannot be a copy (its threads span processes, or one of
-// them is a reaper, whose process is its alone).
-func signature(w *workload.Workload, threads, peers []int) (string, []int) {
+// of first use, a hub by its own index, and returns the component's
+// objects in that order (hubs left out); "" for a component that cannot
+// be a copy (its threads span processes, or one of them is a reaper, whose
+// process is its alone).
+func signature(w *workload.Workload, threads, peers []int, hubs map[int]bool) (string, []int) {
 	proc := w.Threads[threads[0]].Process
 	pr := w.Processes[proc]
 	localT := map[int]int{}
@@ -155,13 +257,15 @@ func signature(w *workload.Workload, threads, peers []int) (string, []int) {
 	}
 	localO := map[int]int{}
 	var objects []int
-	obj := func(o int) int {
-		if i, ok := localO[o]; ok {
-			return i
+	obj := func(o int) string {
+		if hubs[o] {
+			return fmt.Sprintf("h%d", o)
 		}
-		localO[o] = len(objects)
-		objects = append(objects, o)
-		return localO[o]
+		if _, ok := localO[o]; !ok {
+			localO[o] = len(objects)
+			objects = append(objects, o)
+		}
+		return fmt.Sprintf("o%d", localO[o])
 	}
 	var b bytes.Buffer
 	for _, t := range threads {
@@ -169,7 +273,7 @@ func signature(w *workload.Workload, threads, peers []int) (string, []int) {
 		for _, op := range w.Threads[t].Ops {
 			fmt.Fprintf(&b, " %d/%v", op.Kind, op.Async)
 			if op.Object >= 0 {
-				fmt.Fprintf(&b, "/o%d", obj(op.Object))
+				fmt.Fprintf(&b, "/%s", obj(op.Object))
 			}
 			if op.Kind == workload.Cancel {
 				fmt.Fprintf(&b, "/t%d", localT[op.Target])
@@ -180,7 +284,7 @@ func signature(w *workload.Workload, threads, peers []int) (string, []int) {
 	for _, p := range peers {
 		b.WriteString("peer:")
 		for _, op := range w.Peers[p].Ops {
-			fmt.Fprintf(&b, " %d/o%d", op.Kind, obj(op.Object))
+			fmt.Fprintf(&b, " %d/%s", op.Kind, obj(op.Object))
 		}
 		b.WriteByte('\n')
 	}

@@ -33,12 +33,11 @@ func TestSymmetryFindsTheCopies(t *testing.T) {
 		"webserver":  "[2 copies of [r0 w0]]",
 		"pipeline":   "[]",
 		"zio-cancel": "[2 copies of [t0 timeout0]]",
-		// The renders and the writers share an object (the file, the
-		// pipe), which joins them into one component: copies around a
-		// shared object are not found.
-		"node-sass-pool":       "[]",
-		"node-sass-reserved":   "[]",
-		"tokio-uring-overflow": "[]",
+		// Copies around a shared object (the file all renders read,
+		// the pipe all writers write), which stays where it is.
+		"node-sass-pool":       "[4 copies of [js0]]",
+		"node-sass-reserved":   "[4 copies of [render0 import0]]",
+		"tokio-uring-overflow": "[4 copies of [task0]]",
 		"envoy-listener":       "[]",
 		"eventloop":            "[]",
 	}

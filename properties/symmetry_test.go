@@ -35,6 +35,8 @@ func drawCopies(t *rapid.T) string {
 		objs = append(objs, fmt.Sprintf("o%d_@", i))
 		fmt.Fprintf(&unit, "%s o%d_@ capacity %d\n", k, i, rapid.IntRange(1, 2).Draw(t, "capacity"))
 	}
+	// A shared pipe that every copy may use alike: copies around a hub.
+	hub := rapid.Bool().Draw(t, "hub")
 	nth := rapid.IntRange(1, 2).Draw(t, "threads")
 	var threads strings.Builder
 	for i := range nth {
@@ -43,6 +45,9 @@ func drawCopies(t *rapid.T) string {
 		for range rapid.IntRange(1, 4).Draw(t, "operations") {
 			o := objs[rapid.IntRange(0, len(objs)-1).Draw(t, "object")]
 			ops := []string{"read " + o, "write " + o, "submit read " + o, "submit write " + o, "close " + o}
+			if hub {
+				ops = append(ops, "read hub", "write hub")
+			}
 			if pending > 0 {
 				ops = append(ops, "wait")
 			}
@@ -73,6 +78,9 @@ func drawCopies(t *rapid.T) string {
 	var b strings.Builder
 	for c := range copies {
 		b.WriteString(strings.ReplaceAll(unit.String(), "@", fmt.Sprint(c)))
+	}
+	if hub {
+		b.WriteString("pipe hub capacity 2\n")
 	}
 	own := rapid.Bool().Draw(t, "own thread")
 	if own {
