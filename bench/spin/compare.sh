@@ -35,11 +35,29 @@ sysmsg_run() {
 
 # The full check (safety, deadlock, livelock, fair progress), then with
 # --symmetry (safety, deadlock, livelock: fair progress is not checked on
-# the reduced graph), then SPIN with its partial-order reduction (safety
-# and invalid end states). Sizes are CONNSxREQUESTS; EXTRA adds sizes to
+# the reduced graph), then SPIN with its partial-order reduction and
+# without it (-DNOREDUCE; cut off after NOPOR_TIMEOUT seconds, 120 by
+# default: without it 4x3 runs for more than twenty minutes) (safety and
+# invalid end states). Sizes are CONNSxREQUESTS; EXTRA adds sizes to
 # run all three ways, SYM_ONLY sizes run with --symmetry alone, too big for
 # the other two.
-printf '%-7s %-6s | %-10s %12s %9s %9s | %-10s %12s %9s %9s | %-10s %12s %9s %9s\n' conns policy "sysmsg" states seconds MiB "--symmetry" states seconds MiB "spin" states seconds MiB
+# spin_run DEFINES...: one pan run of the web server, its verdict, states,
+# seconds and MiB in p_* variables.
+spin_run() {
+  rm -f "$work/pan.out"
+  ( cd "$work" && spin -a -DN="$1" -DR="$2" -DCAP=2 -DPOLICY=$3 webserver.pml >/dev/null &&
+    gcc -O2 -DSAFETY $4 -o pan pan.c 2>/dev/null &&
+    timeout "$5" ./pan -m100000 -w24 > pan.out ) || true
+  p_states=$(sed -n 's/^ *\([0-9]*\) states, stored.*/\1/p' "$work/pan.out")
+  p_errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$work/pan.out")
+  p_secs=$(sed -n 's/^pan: elapsed time \([0-9.e+-]*\) seconds.*/\1/p' "$work/pan.out")
+  p_mib=$(sed -n 's/^ *\([0-9.]*\)[[:space:]]*total actual memory usage.*/\1/p' "$work/pan.out")
+  p_verdict=ok
+  if [ "$p_errors" != 0 ]; then p_verdict=deadlock; fi
+  if [ -z "$p_states" ]; then p_verdict="over ${5}s" p_states=- p_secs=0 p_mib=0; fi
+}
+
+printf '%-7s %-6s | %-10s %12s %9s %9s | %-10s %12s %9s %9s | %-10s %12s %9s %9s | %-10s %12s %9s %9s\n' conns policy "sysmsg" states seconds MiB "--symmetry" states seconds MiB "spin" states seconds MiB "spin -POR" states seconds MiB
 for cfg in 2x2 3x3 4x3 ${EXTRA:-} ${SYM_ONLY:-}; do
   set -- ${cfg/x/ }
   sym_only=0
@@ -55,18 +73,14 @@ for cfg in 2x2 3x3 4x3 ${EXTRA:-} ${SYM_ONLY:-}; do
     sysmsg_run --conns "$1" --requests "$2" --policy "$pol" --cap 2 --symmetry
     r_what=${s_kind:-$s_verdict} r_states=$s_states r_secs=$s_secs r_mib=$s_mib
     p_verdict=- p_states=- p_secs=0 p_mib=0
+    n_verdict=- n_states=- n_secs=0 n_mib=0
     if [ $sym_only = 0 ]; then
-      ( cd "$work" && spin -a -DN="$1" -DR="$2" -DCAP=2 -DPOLICY=$code webserver.pml >/dev/null &&
-        gcc -O2 -DSAFETY -o pan pan.c 2>/dev/null &&
-        ./pan -m100000 -w24 > pan.out ) || true
-      p_states=$(sed -n 's/^ *\([0-9]*\) states, stored.*/\1/p' "$work/pan.out")
-      p_errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$work/pan.out")
-      p_secs=$(sed -n 's/^pan: elapsed time \([0-9.e+-]*\) seconds.*/\1/p' "$work/pan.out")
-      p_mib=$(sed -n 's/^ *\([0-9.]*\)[[:space:]]*total actual memory usage.*/\1/p' "$work/pan.out")
-      p_verdict=ok; [ "$p_errors" != 0 ] && p_verdict=deadlock
+      spin_run "$1" "$2" $code -DNOREDUCE "${NOPOR_TIMEOUT:-120}"
+      n_verdict=$p_verdict n_states=$p_states n_secs=$p_secs n_mib=$p_mib
+      spin_run "$1" "$2" $code "" 3600
     fi
-    printf '%-7s %-6s | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d\n' "$1x$2" "$pol" \
+    printf '%-7s %-6s | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d\n' "$1x$2" "$pol" \
       "$f_what" "$f_states" "$f_secs" "$f_mib" "$r_what" "$r_states" "$r_secs" "$r_mib" \
-      "$p_verdict" "$p_states" "$p_secs" "${p_mib%.*}"
+      "$p_verdict" "$p_states" "$p_secs" "${p_mib%.*}" "$n_verdict" "$n_states" "$n_secs" "${n_mib%.*}"
   done
 done
