@@ -820,13 +820,7 @@ func (e *explorer[S, A]) trace(path []int, id uint32) Trace[S, A] {
 // stored successor, one that breaks it (see replayReduced).
 func (e *explorer[S, A]) traceEnding(path []int, id uint32, lastStep func(from S, a A, to S) bool) Trace[S, A] {
 	e.doing, e.at = "rebuilding the trace to", id
-	var t Trace[S, A]
-	var err error
-	if e.sym != nil {
-		t, err = replayReduced(e.m, path, lastStep)
-	} else {
-		t, err = Replay(e.m, path)
-	}
+	t, err := e.replay(path, lastStep)
 	e.doing, e.at = "", noID
 	if err != nil {
 		// The path came from this search, so the model did not replay the
@@ -856,6 +850,15 @@ func (e *explorer[S, A]) closeLoop(t *Trace[S, A], cycle []int, id uint32) {
 	if err := closeLoop(e.m, e.sym, t, cycle); err != nil {
 		panic(errNondeterministic{fmt.Errorf("%w: the lasso through state %d: %v", ErrInvalidModel, id, err)})
 	}
+}
+
+// replay rebuilds the trace along a stored path: by Replay, or in a
+// reduced model by matching each step (replayReduced, with lastStep).
+func (e *explorer[S, A]) replay(path []int, lastStep func(from S, a A, to S) bool) (Trace[S, A], error) {
+	if e.sym != nil {
+		return replayReduced(e.m, path, lastStep)
+	}
+	return Replay(e.m, path)
 }
 
 // panicError turns a panic in the main goroutine into Explore's error.
@@ -892,13 +895,7 @@ func (e *explorer[S, A]) describe(id uint32) (out string) {
 			out = fmt.Sprintf("reached by the action indices %v", path)
 		}
 	}()
-	var t Trace[S, A]
-	var err error
-	if e.sym != nil {
-		t, err = replayReduced(e.m, path, nil)
-	} else {
-		t, err = Replay(e.m, path)
-	}
+	t, err := e.replay(path, nil)
 	if err != nil {
 		return fmt.Sprintf("reached by the action indices %v", path)
 	}

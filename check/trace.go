@@ -15,29 +15,16 @@ var ErrBadPath = errors.New("check: path does not fit the model")
 // the parent links it stores, and how a stored trace is checked against a
 // model. Loop and NoReturn of the result are -1.
 func Replay[S, A any](m Model[S, A], path []int) (Trace[S, A], error) {
-	t := Trace[S, A]{Loop: -1, NoReturn: -1}
-	if len(path) == 0 {
-		return t, fmt.Errorf("%w: empty path", ErrBadPath)
-	}
-	init := m.Init()
-	if path[0] < 0 || path[0] >= len(init) {
-		return t, fmt.Errorf("%w: initial state %d of %d", ErrBadPath, path[0], len(init))
-	}
-	t.Init = path[0]
-	s := init[path[0]]
-	t.States = append(t.States, s)
 	var acts []A
-	for n, i := range path[1:] {
+	return walk(m, path, func(s S, i, _ int) (S, Step[A], error) {
 		acts = m.Actions(s, acts[:0])
 		if i < 0 || i >= len(acts) {
-			return t, fmt.Errorf("%w: step %d takes action %d of %d", ErrBadPath, n+1, i, len(acts))
+			var zero S
+			return zero, Step[A]{}, fmt.Errorf("takes action %d of %d", i, len(acts))
 		}
 		a := acts[i]
-		t.Steps = append(t.Steps, Step[A]{Index: i, Action: a, Label: m.Describe(s, a)})
-		s = m.Next(s, a)
-		t.States = append(t.States, s)
-	}
-	return t, nil
+		return m.Next(s, a), Step[A]{Index: i, Action: a, Label: m.Describe(s, a)}, nil
+	})
 }
 
 // replayReduced is [Replay] of a path the explorer stored for a model that
@@ -51,6 +38,19 @@ func Replay[S, A any](m Model[S, A], path []int) (Trace[S, A], error) {
 // invariant's counterexample ends on a step that breaks it, and of the
 // actions that reach the same state only some may.
 func replayReduced[S, A any](m Model[S, A], path []int, lastStep func(from S, a A, to S) bool) (Trace[S, A], error) {
+	return walk(m, path, func(s S, i, n int) (S, Step[A], error) {
+		var also func(S, A, S) bool
+		if n == len(path)-1 {
+			also = lastStep
+		}
+		return matchStep(m, s, i, also)
+	})
+}
+
+// walk builds a trace from path's initial state, taking each later index
+// by step, which is given the state, the index and the step's number
+// (from 1). Loop and NoReturn of the result are -1.
+func walk[S, A any](m Model[S, A], path []int, step func(s S, i, n int) (S, Step[A], error)) (Trace[S, A], error) {
 	t := Trace[S, A]{Loop: -1, NoReturn: -1}
 	if len(path) == 0 {
 		return t, fmt.Errorf("%w: empty path", ErrBadPath)
@@ -63,15 +63,11 @@ func replayReduced[S, A any](m Model[S, A], path []int, lastStep func(from S, a 
 	s := init[path[0]]
 	t.States = append(t.States, s)
 	for n, i := range path[1:] {
-		var also func(S, A, S) bool
-		if n == len(path)-2 {
-			also = lastStep
-		}
-		next, step, err := matchStep(m, s, i, also)
+		next, st, err := step(s, i, n+1)
 		if err != nil {
-			return t, fmt.Errorf("%w: step %d: %v", ErrBadPath, n+1, err)
+			return t, fmt.Errorf("%w: step %d %v", ErrBadPath, n+1, err)
 		}
-		t.Steps = append(t.Steps, step)
+		t.Steps = append(t.Steps, st)
 		s = next
 		t.States = append(t.States, s)
 	}
@@ -86,7 +82,7 @@ func matchStep[S, A any](m Model[S, A], s S, i int, also func(from S, a A, to S)
 	rep := m.Decode(m.Encode(nil, s))
 	acts := m.Actions(rep, nil)
 	if i < 0 || i >= len(acts) {
-		return zero, Step[A]{}, fmt.Errorf("action %d of %d", i, len(acts))
+		return zero, Step[A]{}, fmt.Errorf("takes action %d of %d", i, len(acts))
 	}
 	want := m.Encode(nil, m.Next(rep, acts[i]))
 	var got []byte
@@ -96,7 +92,7 @@ func matchStep[S, A any](m Model[S, A], s S, i int, also func(from S, a A, to S)
 			return next, Step[A]{Index: j, Action: a, Label: m.Describe(s, a)}, nil
 		}
 	}
-	return zero, Step[A]{}, errors.New("no action of the state leads where its representative's does: the symmetry is not one of the model")
+	return zero, Step[A]{}, errors.New("has no action that leads where its representative's does: the symmetry is not one of the model")
 }
 
 // maxLassoRounds bounds how often a lasso's cycle is followed round

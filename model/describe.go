@@ -68,10 +68,15 @@ func (m *Model) Describe(s State, a Action) check.Label {
 		if op.Kind == workload.Cancel {
 			text += ": " + w.Threads[op.Target].Name + " is cancelled"
 		}
-		// Where the reply went is read off the state after: a cancel's
-		// targets are posted before it, and may fill the queue.
-		n := m.Next(s, a)
-		switch after := n.Msgs[msgOf(n, int(g.Thread), g.PC)].Flags; {
+		// With a bounded completion queue, where the reply went is read
+		// off the state after: a cancel's targets are posted before it,
+		// and may fill the queue.
+		var after uint8
+		if w.Processes[th.Process].CQ > 0 {
+			n := m.Next(s, a)
+			after = n.Msgs[msgOf(n, int(g.Thread), g.PC)].Flags
+		}
+		switch {
 		case after&msgLost != 0:
 			text += "; completion queue full: reply dropped"
 		case after&msgOverflow != 0:

@@ -13,13 +13,7 @@ import (
 // steps, and the design the project moved to (the polling fallback, or the
 // larger pool it recommended) is verified, with its state count pinned.
 func TestIncidents(t *testing.T) {
-	cases := []struct {
-		file   string
-		policy port.Policy
-		cap    int
-		steps  int // of the deadlock; -1 when verified
-		states int
-	}{
+	cases := []incidentCase{
 		{"envoy-listener", port.Block, 3, 15, 739},
 		{"envoy-listener", port.Stop, 3, 14, 776},
 		{"envoy-listener", port.Block, 4, -1, 2855},
@@ -36,20 +30,7 @@ func TestIncidents(t *testing.T) {
 		{"ring-of-one", port.Block, 1, 2, 4},
 		{"ring-of-one", port.Poll, 1, -1, 11},
 	}
-	for _, c := range cases {
-		w, _ := load(t, c.file)
-		_, r := run(t, w, Config{Policy: c.policy, Cap: c.cap, Low: workload.Unset}, check.Options{})
-		switch {
-		case c.steps < 0 && r.Verdict != check.OK:
-			t.Errorf("%s, %v at cap %d: %v, want verified", c.file, c.policy, c.cap, verdict(r))
-		case c.steps >= 0 && (r.Verdict != check.Violated || r.Violation.Kind != check.Deadlock):
-			t.Errorf("%s, %v at cap %d: %v, want a deadlock", c.file, c.policy, c.cap, verdict(r))
-		case c.steps >= 0 && len(r.Violation.Trace.Steps) != c.steps:
-			t.Errorf("%s, %v at cap %d: a deadlock after %d steps, want %d", c.file, c.policy, c.cap, len(r.Violation.Trace.Steps), c.steps)
-		case r.Stats.States != c.states:
-			t.Errorf("%s, %v at cap %d: %d states, want %d", c.file, c.policy, c.cap, r.Stats.States, c.states)
-		}
-	}
+	checkIncidents(t, cases)
 }
 
 // The fixes the gallery adds extensions for, pinned as the naive designs
@@ -59,13 +40,7 @@ func TestIncidents(t *testing.T) {
 // queue's size); a flush, a reserve for the cancels, the wake entry or the
 // importers verifies.
 func TestIncidentFixes(t *testing.T) {
-	cases := []struct {
-		file   string
-		policy port.Policy
-		cap    int
-		steps  int // of the deadlock; -1 when verified
-		states int
-	}{
+	cases := []incidentCase{
 		{"zio-dropped-cancel", port.Block, 2, 4, 69},
 		{"zio-dropped-cancel", port.Poll, 2, 4, 77},
 		{"zio-dropped-cancel", port.Poll, 4, -1, 116},
@@ -90,20 +65,7 @@ func TestIncidentFixes(t *testing.T) {
 		{"ring-of-one-flushed", port.Block, workload.Unlimited, -1, 25},
 		{"ring-of-one-flushed", port.Poll, 1, -1, 17},
 	}
-	for _, c := range cases {
-		w, _ := load(t, c.file)
-		_, r := run(t, w, Config{Policy: c.policy, Cap: c.cap, Low: workload.Unset}, check.Options{})
-		switch {
-		case c.steps < 0 && r.Verdict != check.OK:
-			t.Errorf("%s, %v at cap %d: %v, want verified", c.file, c.policy, c.cap, verdict(r))
-		case c.steps >= 0 && (r.Verdict != check.Violated || r.Violation.Kind != check.Deadlock):
-			t.Errorf("%s, %v at cap %d: %v, want a deadlock", c.file, c.policy, c.cap, verdict(r))
-		case c.steps >= 0 && len(r.Violation.Trace.Steps) != c.steps:
-			t.Errorf("%s, %v at cap %d: a deadlock after %d steps, want %d", c.file, c.policy, c.cap, len(r.Violation.Trace.Steps), c.steps)
-		case r.Stats.States != c.states:
-			t.Errorf("%s, %v at cap %d: %d states, want %d", c.file, c.policy, c.cap, r.Stats.States, c.states)
-		}
-	}
+	checkIncidents(t, cases)
 }
 
 // TestSeededIncidentBugsCaught: a model that ignores the reserve deadlocks
@@ -136,6 +98,34 @@ func TestSeededIncidentBugsCaught(t *testing.T) {
 		}
 		if n := len(r.Violation.Trace.Steps); n != c.steps {
 			t.Errorf("seeded bug %s on %s caught after %d steps, want %d", c.mutant, c.file, n, c.steps)
+		}
+	}
+}
+
+// incidentCase is one pinned check of an incident file: a deadlock after
+// steps, or verified when steps is -1, with the states the search stored.
+type incidentCase struct {
+	file   string
+	policy port.Policy
+	cap    int
+	steps  int
+	states int
+}
+
+func checkIncidents(t *testing.T, cases []incidentCase) {
+	t.Helper()
+	for _, c := range cases {
+		w, _ := load(t, c.file)
+		_, r := run(t, w, Config{Policy: c.policy, Cap: c.cap, Low: workload.Unset}, check.Options{})
+		switch {
+		case c.steps < 0 && r.Verdict != check.OK:
+			t.Errorf("%s, %v at cap %d: %v, want verified", c.file, c.policy, c.cap, verdict(r))
+		case c.steps >= 0 && (r.Verdict != check.Violated || r.Violation.Kind != check.Deadlock):
+			t.Errorf("%s, %v at cap %d: %v, want a deadlock", c.file, c.policy, c.cap, verdict(r))
+		case c.steps >= 0 && len(r.Violation.Trace.Steps) != c.steps:
+			t.Errorf("%s, %v at cap %d: a deadlock after %d steps, want %d", c.file, c.policy, c.cap, len(r.Violation.Trace.Steps), c.steps)
+		case r.Stats.States != c.states:
+			t.Errorf("%s, %v at cap %d: %d states, want %d", c.file, c.policy, c.cap, r.Stats.States, c.states)
 		}
 	}
 }

@@ -486,8 +486,13 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 			dst = append(dst, Action{Kind: CompleteCall, Who: uint32(i)})
 		}
 	}
-	for p, pr := range m.w.Processes {
-		if pr.SQ > 0 && !pr.SubmitOnFull && m.staged(s, p) > 0 && !m.reaperBlocked(s, p) {
+	// The passes for a submission ring and an overflow list run only in
+	// a model that has one: the kinds say so (buildKinds).
+	for p := range m.w.Processes {
+		if m.kindIndex[SubmitRing] < 0 {
+			break
+		}
+		if pr := &m.w.Processes[p]; pr.SQ > 0 && !pr.SubmitOnFull && m.staged(s, p) > 0 && !m.reaperBlocked(s, p) {
 			dst = append(dst, Action{Kind: SubmitRing, Proc: uint8(p)})
 		}
 	}
@@ -502,6 +507,9 @@ func (m *Model) Actions(s State, dst []Action) []Action {
 		dst = append(dst, Action{Kind: m.reapKind(s, p, m.isReserved(int(g.Thread), g.PC)), Who: uint32(i), Proc: uint8(p)})
 	}
 	for i, g := range s.Msgs {
+		if m.kindIndex[FlushOverflow] < 0 {
+			break
+		}
 		if g.Flags&msgOverflow == 0 {
 			continue
 		}
@@ -548,7 +556,8 @@ func (m *Model) threadStep(s State, t int, op workload.Op) (ActKind, bool) {
 	// A call that would go out is staged in the submission ring first;
 	// with the ring full it waits for the scheduler's submit, or (submit
 	// on-full) submits the ring itself.
-	if pr := m.w.Processes[m.w.Threads[t].Process]; out.Went() && pr.SQ > 0 && m.staged(s, m.w.Threads[t].Process) >= pr.SQ && m.mutant != "stage-past-full" {
+	p := m.w.Threads[t].Process
+	if pr := &m.w.Processes[p]; out.Went() && pr.SQ > 0 && m.staged(s, p) >= pr.SQ && m.mutant != "stage-past-full" {
 		if pr.SubmitOnFull {
 			return StageFull, true
 		}

@@ -75,7 +75,7 @@ func (m *Model) Properties() []check.Property[State, Action] {
 				// reserved slot, whatever the mode.
 				t := int(a.Who)
 				p := m.w.Threads[t].Process
-				return m.w.Reserved(t, m.w.Threads[t].Ops[from.PC[t]]) && m.reservedInFlight(from, p) < m.reserves[p]
+				return m.isReserved(t, from.PC[t]) && m.reservedInFlight(from, p) < m.reserves[p]
 			}
 			return true
 		}),
@@ -163,15 +163,15 @@ func (m *Model) Properties() []check.Property[State, Action] {
 	}
 	if slices.ContainsFunc(m.w.Processes, func(p workload.Process) bool { return p.SQ > 0 }) {
 		ps = append(ps, check.Always[State, Action](PropSQ, func(s State) bool {
-			for p, pr := range m.w.Processes {
-				if pr.SQ > 0 && m.staged(s, p) > pr.SQ {
+			for p := range procs {
+				if sq := m.w.Processes[p].SQ; sq > 0 && m.staged(s, p) > sq {
 					return false
 				}
 			}
 			return true
 		}), check.Sometimes[State, Action](GuardRingFull, func(s State) bool {
-			for p, pr := range m.w.Processes {
-				if pr.SQ > 0 && m.staged(s, p) == pr.SQ {
+			for p := range procs {
+				if sq := m.w.Processes[p].SQ; sq > 0 && m.staged(s, p) == sq {
 					return true
 				}
 			}
@@ -201,14 +201,8 @@ func (m *Model) Properties() []check.Property[State, Action] {
 	}
 	if slices.ContainsFunc(m.w.Processes, func(p workload.Process) bool { return p.CQ > 0 }) {
 		ps = append(ps, check.Always[State, Action](PropCQ, func(s State) bool {
-			n := make([]int, procs)
-			for _, g := range s.Msgs {
-				if reapable(g) {
-					n[m.w.Threads[g.Thread].Process]++
-				}
-			}
-			for p, pr := range m.w.Processes {
-				if pr.CQ > 0 && n[p] > pr.CQ {
+			for p := range procs {
+				if cq := m.w.Processes[p].CQ; cq > 0 && m.cqHeld(s, p) > cq {
 					return false
 				}
 			}

@@ -265,16 +265,20 @@ func (m *Model) reservedInFlight(s State, p int) int {
 // bound.
 func (m *Model) cqFull(s State, p int) bool {
 	bound := m.w.Processes[p].CQ
-	if bound == 0 {
-		return false
-	}
+	return bound > 0 && m.cqHeld(s, p) >= bound
+}
+
+// cqHeld returns how many replies process p's completion queue holds in
+// s: its messages completed and reapable, not on the overflow list or
+// lost.
+func (m *Model) cqHeld(s State, p int) int {
 	n := 0
 	for _, g := range s.Msgs {
-		if m.w.Threads[g.Thread].Process == p && g.Flags&msgDone != 0 && g.Flags&(msgOverflow|msgLost) == 0 {
+		if reapable(g) && m.w.Threads[g.Thread].Process == p {
 			n++
 		}
 	}
-	return n >= bound
+	return n
 }
 
 // staged returns the number of process p's calls staged in its
@@ -313,11 +317,15 @@ func hasMsgs(s State, t int) bool {
 }
 
 func insertMsg(msgs []Msg, g Msg) []Msg {
-	i, _ := slices.BinarySearchFunc(msgs, g, func(a, b Msg) int {
-		if a.Thread != b.Thread {
-			return int(a.Thread) - int(b.Thread)
-		}
-		return int(a.PC) - int(b.PC)
-	})
+	i, _ := slices.BinarySearchFunc(msgs, g, msgOrder)
 	return slices.Insert(msgs, i, g)
+}
+
+// msgOrder is the order of State.Msgs: by thread, then by the operation
+// that sent the message.
+func msgOrder(a, b Msg) int {
+	if a.Thread != b.Thread {
+		return int(a.Thread) - int(b.Thread)
+	}
+	return int(a.PC) - int(b.PC)
 }

@@ -88,44 +88,18 @@ func reduction(gs []symGroup) float64 {
 // copy, whose reader and writer fall apart without it, is not one: the
 // halves are not copies.
 func hubObjects(w *workload.Workload) map[int]bool {
-	nt, no := len(w.Threads), len(w.Objects)
 	hubs := map[int]bool{}
 	for o := range w.Objects {
-		var users []int
-		for t, th := range w.Threads {
-			if slices.ContainsFunc(th.Ops, func(op workload.Op) bool { return op.Object == o }) {
-				users = append(users, t)
-			}
-		}
-		if len(users) < 2 {
-			continue
+		uses := func(t int) bool {
+			return slices.ContainsFunc(w.Threads[t].Ops, func(op workload.Op) bool { return op.Object == o })
 		}
 		cut := map[int]bool{o: true}
-		find := components(w, cut)
-		members := map[int][]int{}
-		for x := range nt + no + len(w.Peers) {
-			if x != nt+o {
-				members[find(x)] = append(members[find(x)], x)
-			}
-		}
 		seen := map[string]bool{}
-		done := map[int]bool{}
-		for _, u := range users {
-			r := find(u)
-			if done[r] {
+		for _, c := range components(w, cut) {
+			if !slices.ContainsFunc(c.threads, uses) {
 				continue
 			}
-			done[r] = true
-			var threads, peers []int
-			for _, x := range members[r] {
-				switch {
-				case x < nt:
-					threads = append(threads, x)
-				case x >= nt+no:
-					peers = append(peers, x-nt-no)
-				}
-			}
-			sig, _ := signature(w, threads, peers, cut)
+			sig, _ := signature(w, c.threads, c.peers, cut)
 			if sig != "" && seen[sig] {
 				hubs[o] = true
 				break
@@ -136,10 +110,16 @@ func hubObjects(w *workload.Workload) map[int]bool {
 	return hubs
 }
 
-// components joins threads (0..nt), objects (nt..nt+no) and peers by use,
-// except through the objects in cut, and returns the find of the result.
-func components(w *workload.Workload, cut map[int]bool) func(int) int {
+// component is a set of threads and peers joined by use, in index order;
+// its objects are found from them (signature).
+type component struct{ threads, peers []int }
+
+// components cuts w into components, joining threads, objects and peers
+// by use except through the objects in cut, and returns those with a
+// thread, in order of their first member.
+func components(w *workload.Workload, cut map[int]bool) []component {
 	nt, no, np := len(w.Threads), len(w.Objects), len(w.Peers)
+	// Union-find over threads (0..nt), objects (nt..nt+no) and peers.
 	parent := make([]int, nt+no+np)
 	for i := range parent {
 		parent[i] = i
@@ -169,53 +149,48 @@ func components(w *workload.Workload, cut map[int]bool) func(int) int {
 			}
 		}
 	}
-	return find
+	var roots []int
+	byRoot := map[int]*component{}
+	add := func(x int) *component {
+		r := find(x)
+		if byRoot[r] == nil {
+			roots = append(roots, r)
+			byRoot[r] = &component{}
+		}
+		return byRoot[r]
+	}
+	for t := range nt {
+		c := add(t)
+		c.threads = append(c.threads, t)
+	}
+	for p := range np {
+		c := add(nt + no + p)
+		c.peers = append(c.peers, p)
+	}
+	var out []component
+	for _, r := range roots {
+		if c := byRoot[r]; len(c.threads) > 0 {
+			out = append(out, *c) // an object or a peer with no thread: nothing to permute with
+		}
+	}
+	return out
 }
 
 // groupsOf cuts w into components, joined through every object but the
 // hubs, and groups the components that are copies of one another.
 func groupsOf(w *workload.Workload, hubs map[int]bool) []symGroup {
-	nt, no := len(w.Threads), len(w.Objects)
-	find := components(w, hubs)
-	// Components in order of their first member.
-	var roots []int
-	members := map[int][]int{}
-	for x := range nt + no + len(w.Peers) {
-		if x >= nt && x < nt+no && hubs[x-nt] {
-			continue // a hub belongs to no copy
-		}
-		r := find(x)
-		if _, ok := members[r]; !ok {
-			roots = append(roots, r)
-		}
-		members[r] = append(members[r], x)
-	}
 	type copyOf struct {
 		sig                     string
 		threads, objects, peers []int
 		process                 int
 	}
 	var copies []copyOf
-	for _, r := range roots {
-		c := copyOf{process: -1}
-		for _, x := range members[r] {
-			switch {
-			case x < nt:
-				c.threads = append(c.threads, x)
-			case x < nt+no:
-			default:
-				c.peers = append(c.peers, x-nt-no)
-			}
-		}
-		if len(c.threads) == 0 {
-			continue // an object or a peer with no thread: nothing to permute with
-		}
-		c.process = w.Threads[c.threads[0]].Process
+	for _, comp := range components(w, hubs) {
+		c := copyOf{threads: comp.threads, peers: comp.peers, process: w.Threads[comp.threads[0]].Process}
 		c.sig, c.objects = signature(w, c.threads, c.peers, hubs)
-		if c.sig == "" {
-			continue
+		if c.sig != "" {
+			copies = append(copies, c)
 		}
-		copies = append(copies, c)
 	}
 	// Group equal signatures, in order of first appearance.
 	var groups []symGroup
@@ -351,12 +326,7 @@ func (m *Model) canonical(s State) State {
 				n.Msgs[i].Thread = threadTo[t]
 			}
 		}
-		slices.SortFunc(n.Msgs, func(a, b Msg) int {
-			if a.Thread != b.Thread {
-				return int(a.Thread) - int(b.Thread)
-			}
-			return int(a.PC) - int(b.PC)
-		})
+		slices.SortFunc(n.Msgs, msgOrder)
 		// The next group sorts the state as this one left it.
 		s = n
 	}

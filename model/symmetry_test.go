@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"pgregory.net/rapid"
+
 	"github.com/sysmsg/sysmsg/check"
 	"github.com/sysmsg/sysmsg/model/port"
 	"github.com/sysmsg/sysmsg/model/workload"
@@ -111,27 +113,9 @@ func TestSymmetryAgrees(t *testing.T) {
 					continue
 				}
 				reduced++
-				key := fmt.Sprintf("%s %v cap %s", name, pol, workload.CapText(c))
 				rf, rr := explore(t, full), explore(t, red)
-				switch {
-				case rf.Verdict != rr.Verdict || verdict(rf) != verdict(rr):
-					t.Errorf("%s: full %s, reduced %s", key, verdict(rf), verdict(rr))
-					continue
-				case rr.Stats.States > rf.Stats.States:
-					t.Errorf("%s: %d states reduced, %d in full", key, rr.Stats.States, rf.Stats.States)
-				}
-				if rf.Violation == nil {
-					continue
-				}
-				vf, vr := rf.Violation, rr.Violation
-				if vf.Property != vr.Property || vf.Kind != vr.Kind {
-					t.Errorf("%s: full breaks %q, reduced %q", key, vf.Property, vr.Property)
-				}
-				if vf.Kind != check.Livelock && len(vf.Trace.Steps) != len(vr.Trace.Steps) {
-					t.Errorf("%s: a counterexample of %d steps in full, %d reduced", key, len(vf.Trace.Steps), len(vr.Trace.Steps))
-				}
-				if err := realPath(full, vr); err != nil {
-					t.Errorf("%s: %v", key, err)
+				if err := sameFindings(full, rf, rr); err != nil {
+					t.Errorf("%s %v cap %s: %v", name, pol, workload.CapText(c), err)
 				}
 			}
 		}
@@ -139,6 +123,29 @@ func TestSymmetryAgrees(t *testing.T) {
 	if reduced < 50 {
 		t.Errorf("only %d configurations reduced", reduced)
 	}
+}
+
+// sameFindings compares rr, a reduced search, with rf, the full one of
+// the model full: the same verdict, the same property broken, a
+// counterexample of the same length outside a livelock, no more states,
+// and the reduced counterexample a path of full that ends as it says.
+func sameFindings(full *Model, rf, rr *check.Result[State, Action]) error {
+	switch {
+	case rf.Verdict != rr.Verdict || verdict(rf) != verdict(rr):
+		return fmt.Errorf("full %s, reduced %s", verdict(rf), verdict(rr))
+	case rr.Stats.States > rf.Stats.States:
+		return fmt.Errorf("%d states reduced, %d in full", rr.Stats.States, rf.Stats.States)
+	case rf.Violation == nil:
+		return nil
+	}
+	vf, vr := rf.Violation, rr.Violation
+	switch {
+	case vf.Property != vr.Property || vf.Kind != vr.Kind:
+		return fmt.Errorf("full breaks %q, reduced %q", vf.Property, vr.Property)
+	case vf.Kind != check.Livelock && len(vf.Trace.Steps) != len(vr.Trace.Steps):
+		return fmt.Errorf("a counterexample of %d steps in full, %d reduced", len(vf.Trace.Steps), len(vr.Trace.Steps))
+	}
+	return realPath(full, vr)
 }
 
 // realPath checks that v's trace is a path of the unreduced model m and
@@ -253,4 +260,133 @@ func TestReducedFairnessRefused(t *testing.T) {
 	if slices.Contains(sum.Checked, "fair progress") || len(sum.NotChecked) != 1 || !strings.HasPrefix(sum.NotChecked[0], "fair progress") {
 		t.Errorf("checked %v, not checked %v", sum.Checked, sum.NotChecked)
 	}
+}
+
+// drawCopies draws a workload made of copies: a unit (one or two objects,
+// one or two threads of process app, a peer when the unit has a conn) is
+// written 2 or 3 times with its names numbered, beside an optional thread
+// of its own, so that the symmetry reduction has copies to find. The
+// unit's operations are drawn as genWorkload's are: reads, writes,
+// submits and closes of its objects, a wait where a submit is left, a
+// cancel of the unit's other thread.
+func drawCopies(t *rapid.T) string {
+	var unit strings.Builder
+	kinds := []string{"pipe", "conn"}
+	nobj := rapid.IntRange(1, 2).Draw(t, "objects")
+	var objs []string
+	hasConn := false
+	for i := range nobj {
+		k := kinds[rapid.IntRange(0, 1).Draw(t, "kind")]
+		hasConn = hasConn || k == "conn"
+		objs = append(objs, fmt.Sprintf("o%d_@", i))
+		fmt.Fprintf(&unit, "%s o%d_@ capacity %d\n", k, i, rapid.IntRange(1, 2).Draw(t, "capacity"))
+	}
+	// A shared pipe that every copy may use alike: copies around a hub.
+	hub := rapid.Bool().Draw(t, "hub")
+	nth := rapid.IntRange(1, 2).Draw(t, "threads")
+	var threads strings.Builder
+	for i := range nth {
+		fmt.Fprintf(&threads, "  thread t%d_@\n", i)
+		pending := 0
+		for range rapid.IntRange(1, 4).Draw(t, "operations") {
+			o := objs[rapid.IntRange(0, len(objs)-1).Draw(t, "object")]
+			ops := []string{"read " + o, "write " + o, "submit read " + o, "submit write " + o, "close " + o}
+			if hub {
+				ops = append(ops, "read hub", "write hub")
+			}
+			if pending > 0 {
+				ops = append(ops, "wait")
+			}
+			if nth == 2 {
+				ops = append(ops, fmt.Sprintf("cancel t%d_@", 1-i))
+			}
+			op := ops[rapid.IntRange(0, len(ops)-1).Draw(t, "operation")]
+			switch {
+			case strings.HasPrefix(op, "submit"):
+				pending++
+			case op == "wait":
+				pending--
+			}
+			fmt.Fprintf(&threads, "    %s\n", op)
+		}
+		threads.WriteString("  end\n")
+	}
+	var peer strings.Builder
+	if hasConn && rapid.Bool().Draw(t, "peer") {
+		peer.WriteString("peer p_@\n")
+		for range rapid.IntRange(1, 3).Draw(t, "peer operations") {
+			o := objs[rapid.IntRange(0, len(objs)-1).Draw(t, "peer object")]
+			peer.WriteString("  " + []string{"send ", "recv "}[rapid.IntRange(0, 1).Draw(t, "peer op")] + o + "\n")
+		}
+		peer.WriteString("end\n")
+	}
+	copies := rapid.IntRange(2, 3).Draw(t, "copies")
+	var b strings.Builder
+	for c := range copies {
+		b.WriteString(strings.ReplaceAll(unit.String(), "@", fmt.Sprint(c)))
+	}
+	if hub {
+		b.WriteString("pipe hub capacity 2\n")
+	}
+	own := rapid.Bool().Draw(t, "own thread")
+	if own {
+		b.WriteString("pipe own capacity 1\n")
+	}
+	fmt.Fprintf(&b, "process app cap %s\n", []string{"1", "2", "3", "unlimited"}[rapid.IntRange(0, 3).Draw(t, "cap")])
+	for c := range copies {
+		b.WriteString(strings.ReplaceAll(threads.String(), "@", fmt.Sprint(c)))
+	}
+	if own {
+		b.WriteString("  thread solo\n    write own\n    read own\n  end\n")
+	}
+	b.WriteString("end\n")
+	for c := range copies {
+		b.WriteString(strings.ReplaceAll(peer.String(), "@", fmt.Sprint(c)))
+	}
+	return b.String()
+}
+
+// symmetryAgrees is the property of TestSymmetryAgreesOnCopies: on a drawn
+// workload of copies, under a drawn policy, the reduced search and the
+// full one (both with the livelock pass) agree as sameFindings says.
+func symmetryAgrees(t *rapid.T) {
+	text := rapid.Custom(drawCopies).Draw(t, "workload")
+	pol := rapid.SampledFrom(port.Policies()).Draw(t, "policy")
+	w, err := workload.Parse("copies.wl", text)
+	if err != nil {
+		t.Fatalf("the generator drew a workload the parser refuses: %v\n%s", err, text)
+	}
+	full, err := New(w, Config{Policy: pol, Low: workload.Unset})
+	if err != nil {
+		t.Fatal(err)
+	}
+	red, err := New(w, Config{Policy: pol, Low: workload.Unset, Symmetry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !red.Reduced() {
+		t.Fatalf("no copies found in\n%s", text)
+	}
+	opt := check.Options{Livelock: true, MaxStates: 50_000, Workers: 1}
+	rf, err := check.Explore(context.Background(), full, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := check.Explore(context.Background(), red, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rf.Verdict == check.Incomplete || rr.Verdict == check.Incomplete {
+		t.Skip("too big to compare")
+	}
+	if err := sameFindings(full, rf, rr); err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+}
+
+// TestSymmetryAgreesOnCopies holds the symmetry reduction to the full
+// search on drawn workloads of copies, beside TestSymmetryAgrees on the
+// built-ins and the incidents.
+func TestSymmetryAgreesOnCopies(t *testing.T) {
+	rapid.Check(t, symmetryAgrees)
 }

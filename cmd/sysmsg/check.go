@@ -179,6 +179,16 @@ func (p *progressLine) clear() {
 	}
 }
 
+// fairFor is opt for checking m: without the fair-progress pass when m is
+// symmetry-reduced, which check.Explore refuses (check.ErrReducedFairness)
+// and the summary reports as not checked.
+func fairFor(m *model.Model, opt check.Options) check.Options {
+	if m.Reduced() {
+		opt.Fairness = false
+	}
+	return opt
+}
+
 // physicalMemory returns the machine's memory in bytes, or 0 if unknown.
 func physicalMemory() uint64 {
 	b, err := os.ReadFile("/proc/meminfo")
@@ -248,10 +258,7 @@ interrupt: Ctrl-C or SIGTERM), with the figures so far.
 	if err != nil {
 		return c.fail(err)
 	}
-	opt := bf.options()
-	if m.Reduced() {
-		opt.Fairness = false // check.ErrReducedFairness; the summary says so
-	}
+	opt := fairFor(m, bf.options())
 	var pl *progressLine
 	if !*asJSON && isTerminal(stderr) {
 		pl = &progressLine{w: stderr}

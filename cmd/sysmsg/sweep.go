@@ -177,10 +177,7 @@ SIGTERM, which ends the whole sweep).
 				if err != nil {
 					return fail(err)
 				}
-				o := opt
-				if m.Reduced() {
-					o.Fairness = false // check.ErrReducedFairness
-				}
+				o := fairFor(m, opt)
 				var pl *progressLine
 				if progress {
 					pl = &progressLine{w: stderr, prefix: fmt.Sprintf("checking %s, cap %s, %s: ", l.name, cv.String(), p)}

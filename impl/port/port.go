@@ -196,6 +196,7 @@ type Port struct {
 	mu       sync.Mutex
 	cap, low int
 	reserve  int
+	limit    int // the slots ordinary calls share: the spec's Config.Limit
 	policy   Policy
 	mode     Mode
 	inflight int
@@ -234,7 +235,7 @@ func New(c Config) (*Port, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	p := &Port{cap: c.Cap, low: cfg.Low, reserve: c.Reserve, policy: c.Policy, upcall: c.Upcall, notify: make(chan struct{}, 1)}
+	p := &Port{cap: c.Cap, low: cfg.Low, reserve: c.Reserve, limit: cfg.Limit(), policy: c.Policy, upcall: c.Upcall, notify: make(chan struct{}, 1)}
 	n := 64
 	if c.Cap != Unlimited {
 		n = min(c.Cap, 1024)
@@ -272,7 +273,7 @@ func (p *Port) Acquire() (*Msg, Mode) { return p.AcquireAs(false) }
 func (p *Port) AcquireAs(reserved bool) (*Msg, Mode) {
 	p.mu.Lock()
 	intoReserve := reserved && p.nres < p.reserve && !mutant.On(mutant.ReserveIgnored)
-	if !intoReserve && (p.mode != Messaging || p.used() == p.limit()) {
+	if !intoReserve && (p.mode != Messaging || p.used() == p.limit) {
 		mode := p.mode
 		if mode == Polling && mutant.On(mutant.PollTakesSlot) {
 			p.inflight++
@@ -302,7 +303,7 @@ func (p *Port) AcquireAs(reserved bool) (*Msg, Mode) {
 	if p.inflight > p.stats.MaxInFlight {
 		p.stats.MaxInFlight = p.inflight
 	}
-	if !intoReserve && p.used() == p.limit() {
+	if !intoReserve && p.used() == p.limit {
 		p.stats.CapHits++
 		switch p.policy {
 		case Poll, PollNoHyst:
@@ -315,15 +316,6 @@ func (p *Port) AcquireAs(reserved bool) (*Msg, Mode) {
 	}
 	p.mu.Unlock()
 	return m, Messaging
-}
-
-// limit is the number of slots ordinary calls share: the cap less the
-// reserve, or Unlimited.
-func (p *Port) limit() int {
-	if p.cap == Unlimited {
-		return Unlimited
-	}
-	return p.cap - p.reserve
 }
 
 // used is the number of ordinary slots taken: in-flight less the reserved

@@ -8,20 +8,33 @@ import (
 // reachable walks every state a port reaches from the zero state by
 // sends, completions and reaps, with in-flight bounded by bound when the
 // cap is unlimited.
-func reachable(c Config, bound int) map[State]bool {
+func reachable(c Config, bound int) map[State]bool { return walkPort(c, bound, false) }
+
+// walkPort is reachable, with reserved calls too when reserved is set:
+// every send and every reap either ordinary or reserved. The spec does not
+// tell a reserved call's reply from another's, so the walk may then reap
+// a reserved one whose reply is an ordinary call's: it over-approximates,
+// which only makes an invariant check stronger.
+func walkPort(c Config, bound int, reserved bool) map[State]bool {
+	kinds := []bool{false}
+	if reserved {
+		kinds = append(kinds, true)
+	}
 	seen := map[State]bool{{}: true}
 	queue := []State{{}}
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
 		var next []State
-		if t, o := c.Send(s); o.Went() && (c.Cap != Unlimited || t.InFlight <= bound) {
-			next = append(next, t)
+		for _, r := range kinds {
+			if t, o := c.SendAs(s, r); o.Went() && (c.Cap != Unlimited || t.InFlight <= bound) {
+				next = append(next, t)
+			}
+			if t, _, err := c.ReapAs(s, r); err == nil {
+				next = append(next, t)
+			}
 		}
 		if t, err := c.Complete(s); err == nil {
-			next = append(next, t)
-		}
-		if t, _, err := c.Reap(s); err == nil {
 			next = append(next, t)
 		}
 		for _, t := range next {
@@ -157,39 +170,6 @@ func TestLowFor(t *testing.T) {
 	}
 }
 
-// reachableAs is reachable with reserved calls too: every send and every
-// reap either ordinary or reserved. The spec does not tell a reserved
-// call's reply from another's, so the walk may reap a reserved one whose
-// reply is an ordinary call's: it over-approximates, which only makes the
-// invariant check stronger.
-func reachableAs(c Config) map[State]bool {
-	seen := map[State]bool{{}: true}
-	queue := []State{{}}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		var next []State
-		for _, r := range []bool{false, true} {
-			if t, o := c.SendAs(s, r); o.Went() {
-				next = append(next, t)
-			}
-			if t, _, err := c.ReapAs(s, r); err == nil {
-				next = append(next, t)
-			}
-		}
-		if t, err := c.Complete(s); err == nil {
-			next = append(next, t)
-		}
-		for _, t := range next {
-			if !seen[t] {
-				seen[t] = true
-				queue = append(queue, t)
-			}
-		}
-	}
-	return seen
-}
-
 func TestReserveKeepsTheInvariants(t *testing.T) {
 	for _, pol := range Policies() {
 		for c := 2; c <= 5; c++ {
@@ -199,7 +179,7 @@ func TestReserveKeepsTheInvariants(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					for s := range reachableAs(cfg) {
+					for s := range walkPort(cfg, 0, true) {
 						if err := cfg.Check(s); err != nil {
 							t.Errorf("%v cap %d reserve %d low %d: %+v: %v", pol, c, k, low, s, err)
 						}
@@ -215,7 +195,7 @@ func TestReserveKeepsTheInvariants(t *testing.T) {
 func TestReserveZeroIsTheCap(t *testing.T) {
 	cfg, _ := NewConfig(Poll, 3, 1)
 	plain := reachable(cfg, 0)
-	for s := range reachableAs(cfg) {
+	for s := range walkPort(cfg, 0, true) {
 		s.Reserved = 0
 		if !plain[s] {
 			t.Errorf("with reserve 0, %+v is reached only by reserved calls", s)

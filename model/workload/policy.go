@@ -70,11 +70,6 @@ func CapText(c int) string {
 // mark and reserve.
 type Setting struct{ Cap, Low, Reserve int }
 
-// PortConfig is the setting as the spec's port configuration under pol.
-func (s Setting) PortConfig(pol port.Policy) port.Config {
-	return port.Config{Cap: s.Cap, Low: s.Low, Policy: pol, Reserve: s.Reserve}
-}
-
 // Effective returns, per process of w, the cap and low-water mark that a
 // check or a run of w under pol uses: the one place that reads a file's
 // settings together with the command line's. capOverride, unless 0,

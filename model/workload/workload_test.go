@@ -444,11 +444,7 @@ func TestEffectiveSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := []struct {
-		pol      port.Policy
-		cap, low int
-		want     string
-	}{
+	cases := []settingCase{
 		{port.Poll, 0, Unset, "[{4 3 0} {5 2 0}]"},
 		{port.Poll, 3, Unset, "f.wl:2:21: process p: low 3 (want 0 ≤ low < cap 3): the file's low was for its cap 4, and cap 3 is given in its place"},
 		{port.Poll, 3, 1, "[{3 1 0} {3 1 0}]"},
@@ -458,19 +454,7 @@ func TestEffectiveSettings(t *testing.T) {
 		{port.Block, Unlimited, Unset, "[{-1 0 0} {-1 0 0}]"},
 		{port.Block, -3, Unset, "process p: cap -3 (want ≥ 1 or unlimited)"},
 	}
-	for _, c := range cases {
-		set, err := Effective(w, c.pol, c.cap, c.low)
-		got := fmt.Sprint(set)
-		if err != nil {
-			got = err.Error()
-			if !errors.Is(err, ErrSetting) {
-				t.Errorf("%v cap %d low %d: %v does not wrap ErrSetting", c.pol, c.cap, c.low, err)
-			}
-		}
-		if got != c.want {
-			t.Errorf("%v cap %d low %d:\n got %s\nwant %s", c.pol, c.cap, c.low, got, c.want)
-		}
-	}
+	checkSettings(t, w, cases)
 }
 
 // Every incident file is listed, and every listed one parses, with a title
@@ -512,11 +496,7 @@ func TestReserveSettings(t *testing.T) {
 	if pr := w.Processes[0]; pr.Reserve != 1 || len(pr.ReserveObjects) != 1 || !w.Reserved(0, w.Threads[0].Ops[0]) {
 		t.Fatalf("reserve not read: %+v", pr)
 	}
-	cases := []struct {
-		pol      port.Policy
-		cap, low int
-		want     string
-	}{
+	cases := []settingCase{
 		{port.Poll, 0, Unset, "[{3 0 1}]"},
 		{port.Poll, 5, Unset, "[{5 1 1}]"},
 		{port.PollNoHyst, 4, Unset, "[{4 2 1}]"},
@@ -524,6 +504,19 @@ func TestReserveSettings(t *testing.T) {
 		{port.Block, Unlimited, Unset, "[{-1 0 0}]"}, // no cap: nothing to reserve
 		{port.Poll, 3, 2, "process p: low 2 (want 0 ≤ low < 2, the slots that the reserve leaves of cap 3)"},
 	}
+	checkSettings(t, w, cases)
+}
+
+// settingCase is what Effective gives under a policy, a cap and a low
+// given in place of the file's: the settings, or the error's text.
+type settingCase struct {
+	pol      port.Policy
+	cap, low int
+	want     string
+}
+
+func checkSettings(t *testing.T, w *Workload, cases []settingCase) {
+	t.Helper()
 	for _, c := range cases {
 		set, err := Effective(w, c.pol, c.cap, c.low)
 		got := fmt.Sprint(set)
