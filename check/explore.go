@@ -9,6 +9,7 @@ import (
 	"runtime/metrics"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -131,6 +132,7 @@ type explorer[S, A any] struct {
 	m       Model[S, A]
 	sym     Symmetric[S] // nil unless the model identifies symmetric states
 	fair    Fair[A]      // nil unless the model has actors
+	reuse   Reuser[S, A] // nil unless the model builds successors in place
 	nactors int          // len(fair.Actors())
 	opt     Options
 	props   []Property[S, A]
@@ -178,6 +180,7 @@ func newExplorer[S, A any](m Model[S, A], opt Options) *explorer[S, A] {
 	if sym, ok := any(m).(Symmetric[S]); ok && sym.Reduced() {
 		e.sym = sym
 	}
+	e.reuse, _ = any(m).(Reuser[S, A])
 	for i, p := range e.props {
 		switch p.Kind {
 		case AlwaysKind:
@@ -240,8 +243,8 @@ type cand struct {
 	index  uint16
 	off    uint32 // into keys
 	n      uint32
-	// to is, at the depth bound, the id of the successor found by look-up,
-	// or noID when it is not stored; unused below the bound.
+	// to is the id of the successor found by the worker's look-up, or
+	// noID; then, below the depth bound, its encoding is keys[off:off+n].
 	to uint32
 }
 
@@ -261,9 +264,10 @@ type blockOut struct {
 	err      error
 }
 
-type scratch[A any] struct {
+type scratch[S, A any] struct {
 	acts, again []A
 	enc, enc2   []byte
+	next        S // the storage NextInto reuses (Reuser)
 }
 
 // level gathers what the windows of one breadth-first level found.
@@ -288,7 +292,7 @@ func (e *explorer[S, A]) run(ctx context.Context) (*Result[S, A], error) {
 	e.levels = []uint32{0, uint32(e.st.count)}
 	e.begin(PhaseSearch)
 	outs := [2][]blockOut{make([]blockOut, windowSize), make([]blockOut, windowSize)}
-	scr := make([]scratch[A], e.workers)
+	scr := make([]scratch[S, A], e.workers)
 	for depth := 0; ; depth++ {
 		e.depth = depth
 		lo, hi := e.levels[depth], e.levels[depth+1]
@@ -297,37 +301,39 @@ func (e *explorer[S, A]) run(ctx context.Context) (*Result[S, A], error) {
 		// only if every one is stored already.
 		atBound := e.opt.MaxDepth > 0 && depth >= e.opt.MaxDepth
 		lv := level{find: noFinding(), reached: append([]uint32(nil), e.reached...)}
-		// Blocks are aligned to multiples of blockSize. The workers expand
+		// Blocks are aligned to multiples of blockSize. The helpers expand
 		// one window of blocks while the main goroutine merges the one
-		// before: expansion reads only the current level's entries, which
-		// the merge never changes, and looks nothing up in the hash table
-		// except at the depth bound, where the merge inserts nothing.
+		// before, then joins them: expansion reads only the current
+		// level's entries, which the merge never changes, and its
+		// look-ups of successors never return a wrong id while the
+		// merge inserts (see store).
 		lastBlock := (hi - 1) / blockSize
 		window := func(b uint32) int { return min(windowSize, int(lastBlock-b+1)) }
 		blockOff := e.blockOff[:len(e.blockOff):len(e.blockOff)]
 		cur := 0
-		e.expandWindow(lo/blockSize, lo, hi, window(lo/blockSize), atBound, blockOff, outs[cur], scr)
+		job := e.startWindow(lo/blockSize, lo, hi, window(lo/blockSize), atBound, blockOff, outs[cur], scr)
+		job.finish(scr)
 		for b := lo / blockSize; b <= lastBlock; b += windowSize {
 			nb := window(b)
 			next := b + windowSize
-			done := make(chan struct{})
+			job = nil
 			if next <= lastBlock {
-				go func() {
-					defer close(done)
-					// One core merges meanwhile: expand on the others.
-					e.expandWindow(next, lo, hi, window(next), atBound, blockOff, outs[1-cur], scr[:max(1, len(scr)-1)])
-				}()
-			} else {
-				close(done)
+				job = e.startWindow(next, lo, hi, window(next), atBound, blockOff, outs[1-cur], scr)
 			}
 			err := e.mergeWindow(ctx, outs[cur][:nb], &lv, atBound)
-			<-done
+			// A later bad state has a larger id, and bad states come
+			// first; a bound ends the level where it tripped.
+			stop := err != nil || lv.stop != "" || lv.find.state != noID
+			if job != nil {
+				if stop {
+					job.cancel()
+				}
+				job.finish(scr)
+			}
 			if err != nil {
 				return nil, err
 			}
-			// A later bad state has a larger id, and bad states come
-			// first; a bound ends the level where it tripped.
-			if lv.stop != "" || lv.find.state != noID {
+			if stop {
 				break
 			}
 			cur = 1 - cur
@@ -413,42 +419,60 @@ func (e *explorer[S, A]) mergeWindow(ctx context.Context, outs []blockOut, lv *l
 	return nil
 }
 
-// expandWindow expands the level's states [lo, hi) that fall in nb blocks
-// from block number first, spread over the workers; outs[i] receives block
-// first+i. blockOff is the arena offset of each block's first entry.
-func (e *explorer[S, A]) expandWindow(first, lo, hi uint32, nb int, atBound bool, blockOff []uint64, outs []blockOut, scr []scratch[A]) {
-	work := func(w int, i int) {
-		start := (first + uint32(i)) * blockSize
-		e.expandBlock(max(lo, start), min(start+blockSize, hi), atBound, blockOff, &outs[i], &scr[w])
-	}
-	workers := min(len(scr), nb)
-	if workers <= 1 {
-		for i := range nb {
-			work(0, i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	next := 0
-	for w := range workers {
-		wg.Add(1)
+// windowJob is the expansion of one window of blocks: the helpers take
+// its blocks one at a time, and the main goroutine joins them when it has
+// merged the window before, so that Workers goroutines in all expand and
+// one of them also merges.
+type windowJob[S, A any] struct {
+	e        *explorer[S, A]
+	first    uint32 // the window's first block
+	lo, hi   uint32 // the level's states
+	nb       int    // blocks in the window
+	atBound  bool
+	blockOff []uint64
+	outs     []blockOut // outs[i] receives block first+i
+	next     atomic.Int64
+	wg       sync.WaitGroup
+}
+
+// startWindow starts expanding the nb blocks of the level's states [lo,
+// hi) from block number first on Workers-1 helpers, each with its own
+// scratch scr[w]; the main goroutine's is the last. blockOff is the arena
+// offset of each block's first entry.
+func (e *explorer[S, A]) startWindow(first, lo, hi uint32, nb int, atBound bool, blockOff []uint64, outs []blockOut, scr []scratch[S, A]) *windowJob[S, A] {
+	j := &windowJob[S, A]{e: e, first: first, lo: lo, hi: hi, nb: nb, atBound: atBound, blockOff: blockOff, outs: outs}
+	for w := range min(len(scr)-1, nb) {
+		j.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= nb {
-					return
-				}
-				work(w, i)
-			}
+			defer j.wg.Done()
+			j.work(&scr[w])
 		}()
 	}
-	wg.Wait()
+	return j
 }
+
+// work expands blocks of the window until none is left.
+func (j *windowJob[S, A]) work(sc *scratch[S, A]) {
+	for {
+		i := int(j.next.Add(1) - 1)
+		if i >= j.nb {
+			return
+		}
+		start := (j.first + uint32(i)) * blockSize
+		j.e.expandBlock(max(j.lo, start), min(start+blockSize, j.hi), j.atBound, j.blockOff, &j.outs[i], sc)
+	}
+}
+
+// finish has the main goroutine expand what is left of the window, with
+// the last scratch, and waits for the helpers.
+func (j *windowJob[S, A]) finish(scr []scratch[S, A]) {
+	j.work(&scr[len(scr)-1])
+	j.wg.Wait()
+}
+
+// cancel leaves the window's remaining blocks unexpanded: the search is
+// stopping.
+func (j *windowJob[S, A]) cancel() { j.next.Store(int64(j.nb)) }
 
 // stateError is a failure of the model at one stored state, found by a
 // worker; the main goroutine names the state by its path before reporting.
@@ -461,7 +485,7 @@ type stateError struct {
 func (x *stateError) Error() string { return fmt.Sprintf("%v: %s state %d", x.err, x.what, x.id) }
 func (x *stateError) Unwrap() error { return x.err }
 
-func (e *explorer[S, A]) expandBlock(lo, hi uint32, atBound bool, blockOff []uint64, o *blockOut, sc *scratch[A]) {
+func (e *explorer[S, A]) expandBlock(lo, hi uint32, atBound bool, blockOff []uint64, o *blockOut, sc *scratch[S, A]) {
 	id := lo
 	defer func() {
 		// A model that panics is a bug in the model; say where, as an
@@ -543,7 +567,7 @@ func (e *explorer[S, A]) expandBlock(lo, hi uint32, atBound bool, blockOff []uin
 			o.deg = append(o.deg, uint16(len(sc.acts)))
 		}
 		for i, a := range sc.acts {
-			t := e.m.Next(s, a)
+			t := e.next(s, a, sc)
 			o.fired[e.m.Kind(a)]++
 			o.trans++
 			if o.find.parent == noID {
@@ -557,19 +581,33 @@ func (e *explorer[S, A]) expandBlock(lo, hi uint32, atBound bool, blockOff []uin
 			sc.enc = e.m.Encode(sc.enc[:0], t)
 			h := e.st.hash(sc.enc)
 			c := cand{hash: h, parent: id, index: uint16(i), to: noID}
-			if atBound {
-				// Nothing is inserted at this level, so the look-ups
-				// race with no writer.
+			// With more than one worker, the look-up runs while the
+			// merge inserts, and may miss a state stored meanwhile: the
+			// merge settles a miss (on one worker it leaves them all to
+			// the merge). At the depth bound nothing is inserted, and a
+			// miss is final.
+			if atBound || e.workers > 1 {
 				if to, ok := e.st.lookup(sc.enc, h); ok {
 					c.to = to
 				}
-			} else {
+			}
+			if c.to == noID && !atBound {
 				c.off, c.n = uint32(len(o.keys)), uint32(len(sc.enc))
 				o.keys = append(o.keys, sc.enc...)
 			}
 			o.cands = append(o.cands, c)
 		}
 	}
+}
+
+// next is m.Next(s, a), built in sc's reused storage when the model is a
+// [Reuser]; the state returned is valid until the next call with sc.
+func (e *explorer[S, A]) next(s S, a A, sc *scratch[S, A]) S {
+	if e.reuse == nil {
+		return e.m.Next(s, a)
+	}
+	sc.next = e.reuse.NextInto(sc.next, s, a)
+	return sc.next
 }
 
 // merge adds a block's new states to the store in order, and its edges
@@ -593,7 +631,7 @@ func (e *explorer[S, A]) merge(o *blockOut, atBound bool) (full, cut bool, err e
 		id := c.to
 		if atBound {
 			cut = cut || id == noID
-		} else {
+		} else if id == noID {
 			key := o.keys[c.off : c.off+c.n]
 			if e.opt.MaxStates > 0 && e.st.count >= e.opt.MaxStates {
 				if _, ok := e.st.lookup(key, c.hash); !ok {

@@ -39,6 +39,17 @@ type Model[S, A any] interface {
 	Properties() []Property[S, A]
 }
 
+// Reuser is implemented by a model that can build a successor in the
+// storage of a state the explorer no longer needs, so that the search does
+// not allocate a state per transition. The explorer passes back, as dst,
+// only the zero S or a state that NextInto returned before, once it has
+// finished with it; NextInto must return the state Next(s, a) would, and
+// must not modify s. The explorer checks that it does on a sample of the
+// states it stores, as it checks the rest of the contract.
+type Reuser[S, A any] interface {
+	NextInto(dst S, s S, a A) S
+}
+
 // Explainer is implemented by a model that can say, in its own words, why
 // nothing can move in a state. The explorer calls Explain on a deadlocked
 // state and on the states of a livelock's cycle, and stores the lines in the

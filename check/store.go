@@ -23,6 +23,14 @@ import (
 // entry's arena offset plus one in its low 40 bits (zero means empty) and the
 // top 24 bits of the hash as a tag, so most mismatches are rejected without
 // touching the arena.
+//
+// Only the main goroutine inserts, but the workers look successors up while
+// it does, so that the probes of states already stored (most of them) are
+// made in parallel and the sequential merge inserts only what the look-up
+// did not find. A slot is written once, atomically, after its entry, so a
+// look-up that finds a slot finds its entry whole; growing the table
+// publishes a new one, and a look-up still on the old one may miss a state
+// stored since, never find a wrong one: a miss is settled by the insert.
 
 const (
 	pageBits   = 22 // 4 MiB pages
@@ -42,8 +50,9 @@ type store struct {
 	pages   [maxPages]*page
 	pageLen [maxPages]atomic.Uint32 // length of a closed page; 0 while open
 	npages  int
-	used    int // bytes used in the open page, pages[npages-1]
-	slots   []uint64
+	used    int                             // bytes used in the open page, pages[npages-1]
+	slots   []atomic.Uint64                 // the main goroutine's table
+	shared  atomic.Pointer[[]atomic.Uint64] // the same, for the workers' look-ups
 	count   int
 	// lastOff is the arena offset of the entry inserted last.
 	lastOff uint64
@@ -51,7 +60,8 @@ type store struct {
 
 func newStore() *store {
 	t := new(store)
-	t.seed, t.slots = maphash.MakeSeed(), make([]uint64, 1<<12)
+	t.seed = maphash.MakeSeed()
+	t.setSlots(make([]atomic.Uint64, 1<<12))
 	return t
 }
 
@@ -67,13 +77,21 @@ func (t *store) entry(off uint64) (uint32, []byte) {
 	return id, p[start : start+n]
 }
 
+func (t *store) setSlots(slots []atomic.Uint64) {
+	t.slots = slots
+	t.shared.Store(&slots)
+}
+
 // lookup returns the id of key if it is stored. It does not modify the
-// store, so any number of goroutines may call it while no one inserts.
+// store, and any number of goroutines may call it while the main goroutine
+// inserts; it may then miss a state being stored, but it never returns a
+// wrong id.
 func (t *store) lookup(key []byte, h uint64) (uint32, bool) {
-	mask := uint64(len(t.slots) - 1)
+	slots := *t.shared.Load()
+	mask := uint64(len(slots) - 1)
 	tag := h >> offsetBits
 	for i := h & mask; ; i = (i + 1) & mask {
-		s := t.slots[i]
+		s := slots[i].Load()
 		if s == 0 {
 			return 0, false
 		}
@@ -93,7 +111,7 @@ func (t *store) insert(key []byte, h uint64) (uint32, bool, error) {
 	tag := h >> offsetBits
 	i := h & mask
 	for ; ; i = (i + 1) & mask {
-		s := t.slots[i]
+		s := t.slots[i].Load()
 		if s == 0 {
 			break
 		}
@@ -109,7 +127,7 @@ func (t *store) insert(key []byte, h uint64) (uint32, bool, error) {
 	if err != nil {
 		return 0, false, err
 	}
-	t.slots[i] = tag<<offsetBits | (off + 1)
+	t.slots[i].Store(tag<<offsetBits | (off + 1))
 	t.lastOff = off
 	t.count++
 	if uint64(t.count)*10 > uint64(len(t.slots))*7 {
@@ -146,19 +164,21 @@ func (t *store) appendEntry(id uint32, key []byte) (uint64, error) {
 
 func (t *store) grow() {
 	old := t.slots
-	t.slots = make([]uint64, 2*len(old))
-	mask := uint64(len(t.slots) - 1)
-	for _, s := range old {
+	slots := make([]atomic.Uint64, 2*len(old))
+	mask := uint64(len(slots) - 1)
+	for j := range old {
+		s := old[j].Load()
 		if s == 0 {
 			continue
 		}
 		_, k := t.entry(s&offsetMask - 1)
 		i := t.hash(k) & mask
-		for t.slots[i] != 0 {
+		for slots[i].Load() != 0 {
 			i = (i + 1) & mask
 		}
-		t.slots[i] = s
+		slots[i].Store(s)
 	}
+	t.setSlots(slots)
 }
 
 // next returns the offset of the entry after the one at off. It may run

@@ -56,7 +56,7 @@ func Validate[S, A any](m Model[S, A], limit int) (err error) {
 	if len(queue) == 0 {
 		return fmt.Errorf("%w: Init returned no state", ErrInvalidModel)
 	}
-	var sc scratch[A]
+	var sc scratch[S, A]
 	for n := 0; n < len(queue) && n < limit; n++ {
 		it := queue[n]
 		path = it.path
@@ -104,7 +104,7 @@ func validateStatic[S, A any](m Model[S, A]) error {
 
 // validateState checks the per-state contract on s, whose encoding is key
 // and whose actions are in sc.acts; it returns what is wrong, or "".
-func (e *explorer[S, A]) validateState(s S, key []byte, sc *scratch[A]) string {
+func (e *explorer[S, A]) validateState(s S, key []byte, sc *scratch[S, A]) string {
 	m := e.m
 	sc.enc2 = m.Encode(sc.enc2[:0], m.Decode(key))
 	if !bytes.Equal(sc.enc2, key) {
@@ -132,6 +132,15 @@ func (e *explorer[S, A]) validateState(s S, key []byte, sc *scratch[A]) string {
 		sc.enc = m.Encode(sc.enc[:0], m.Next(s, a))
 		if sc.enc2 = m.Encode(sc.enc2[:0], s); !bytes.Equal(sc.enc2, key) {
 			return fmt.Sprintf("Next changed the state it was given (action %d)", i)
+		}
+		if e.reuse != nil {
+			sc.next = e.reuse.NextInto(sc.next, s, a)
+			if sc.enc2 = m.Encode(sc.enc2[:0], sc.next); !bytes.Equal(sc.enc, sc.enc2) {
+				return fmt.Sprintf("NextInto and Next lead to different states (action %d)", i)
+			}
+			if sc.enc2 = m.Encode(sc.enc2[:0], s); !bytes.Equal(sc.enc2, key) {
+				return fmt.Sprintf("NextInto changed the state it was given (action %d)", i)
+			}
 		}
 		sc.enc2 = m.Encode(sc.enc2[:0], m.Next(s, sc.again[i]))
 		if !bytes.Equal(sc.enc, sc.enc2) {

@@ -14,6 +14,8 @@ import (
 // capped and uncapped, and requires that decoding an encoding and encoding
 // it again gives the same bytes and the same state: the visited set stores
 // encodings only, so a lossy encoding merges different states silently.
+// Each transition is also built by NextInto, which the explorer uses, and
+// must be Next's.
 func TestEncodingReencodes(t *testing.T) {
 	for _, name := range workload.BuiltinNames() {
 		for _, c := range []int{1, 2, workload.Unlimited} {
@@ -23,6 +25,7 @@ func TestEncodingReencodes(t *testing.T) {
 			}
 			seen := map[string]bool{}
 			queue := m.Init()
+			var into State
 			for len(queue) > 0 {
 				s := queue[0]
 				queue = queue[1:]
@@ -39,7 +42,19 @@ func TestEncodingReencodes(t *testing.T) {
 					t.Fatalf("%s cap %d: %+v decodes as %+v", name, c, s, back)
 				}
 				for _, a := range m.Actions(s, nil) {
-					queue = append(queue, m.Next(s, a))
+					n := m.Next(s, a)
+					queue = append(queue, n)
+					// NextInto, building in the storage of whatever
+					// state it built last (with more or fewer
+					// messages), must give Next's state and leave s
+					// alone.
+					into = m.NextInto(into, s, a)
+					if got, want := m.Encode(nil, into), m.Encode(nil, n); !bytes.Equal(got, want) {
+						t.Fatalf("%s cap %d: NextInto gives %x, Next %x", name, c, got, want)
+					}
+					if again := m.Encode(nil, s); !bytes.Equal(again, enc) {
+						t.Fatalf("%s cap %d: NextInto changed its state %x to %x", name, c, enc, again)
+					}
 				}
 			}
 			_, r := run(t, m.w, Config{Policy: port.Poll, Cap: c, Low: workload.Unset}, check.Options{})

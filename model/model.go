@@ -634,8 +634,16 @@ func (m *Model) peerCan(s State, op workload.Op) bool {
 }
 
 // Next returns the state after a.
-func (m *Model) Next(s State, a Action) State {
-	n := s.clone()
+func (m *Model) Next(s State, a Action) State { return m.step(s.clone(), s, a) }
+
+// NextInto returns the state after a, built in dst's storage when dst is
+// a state of this model (one Next or NextInto returned), so that the
+// explorer's search does not allocate a state per transition
+// (check.Reuser).
+func (m *Model) NextInto(dst, s State, a Action) State { return m.step(s.cloneInto(dst), s, a) }
+
+// step applies a to n, a copy of s, and returns it.
+func (m *Model) step(n, s State, a Action) State {
 	switch a.Kind {
 	case SendCall, SendEnterPolling, SendStop, SendReserved:
 		t := int(a.Who)

@@ -78,29 +78,61 @@ const (
 	msgStaged
 )
 
-// clone copies s with three allocations: one for the program counters and
-// result counts, one for every byte field and one for the messages (with
-// room for one more, as a send adds one). Next is the explorer's hottest
-// path.
+// clone copies s with three allocations (see alloc), with room for one
+// more message, as a send adds one. Next is the explorer's hottest path.
 func (s State) clone() State {
-	np, npp := len(s.PC), len(s.PeerPC)
-	pcs := make([]uint16, np+npp+len(s.Ready))
-	copy(pcs, s.PC)
-	copy(pcs[np:], s.PeerPC)
-	copy(pcs[np+npp:], s.Ready)
-	nb := len(s.Items) + len(s.Closed) + len(s.Mode) + len(s.Cancel)
-	buf := make([]byte, 0, nb)
-	take := func(b []byte) []byte {
-		start := len(buf)
-		buf = append(buf, b...)
-		return buf[start:len(buf):len(buf)]
+	t := alloc(len(s.PC), len(s.PeerPC), len(s.Ready), len(s.Items), len(s.Closed), len(s.Mode), len(s.Cancel), len(s.Msgs), len(s.Msgs)+1)
+	s.copyTo(t)
+	return t
+}
+
+// cloneInto copies s into d's storage and returns it, or returns a clone
+// of s when d's fields are not the lengths of s's (d is the zero State, or
+// a state of another workload). Like clone, it leaves room for one more
+// message.
+func (s State) cloneInto(d State) State {
+	if len(d.PC) != len(s.PC) || len(d.PeerPC) != len(s.PeerPC) || len(d.Ready) != len(s.Ready) ||
+		len(d.Items) != len(s.Items) || len(d.Closed) != len(s.Closed) || len(d.Mode) != len(s.Mode) ||
+		len(d.Cancel) != len(s.Cancel) {
+		return s.clone()
 	}
-	msgs := make([]Msg, len(s.Msgs), len(s.Msgs)+1)
-	copy(msgs, s.Msgs)
+	if cap(d.Msgs) < len(s.Msgs)+1 {
+		d.Msgs = make([]Msg, len(s.Msgs), 2*len(s.Msgs)+1)
+	}
+	d.Msgs = d.Msgs[:len(s.Msgs)]
+	s.copyTo(d)
+	return d
+}
+
+// copyTo copies every field of s into d's, which have their lengths.
+func (s State) copyTo(d State) {
+	copy(d.PC, s.PC)
+	copy(d.PeerPC, s.PeerPC)
+	copy(d.Ready, s.Ready)
+	copy(d.Items, s.Items)
+	copy(d.Closed, s.Closed)
+	copy(d.Mode, s.Mode)
+	copy(d.Cancel, s.Cancel)
+	copy(d.Msgs, s.Msgs)
+}
+
+// alloc returns a zero state with fields of the given lengths, in three
+// allocations: one for the program counters and result counts, one for
+// every byte field and one for the messages (nmsg of them, with room for
+// capmsg). Each field's capacity is its length, so that an append to one
+// never writes over the next.
+func alloc(npc, npeer, nready, nitems, nclosed, nmode, ncancel, nmsg, capmsg int) State {
+	pcs := make([]uint16, npc+npeer+nready)
+	buf := make([]byte, nitems+nclosed+nmode+ncancel)
+	take := func(n int) []byte {
+		b := buf[:n:n]
+		buf = buf[n:]
+		return b
+	}
 	return State{
-		PC: pcs[:np:np], PeerPC: pcs[np : np+npp : np+npp], Ready: pcs[np+npp:],
-		Items: take(s.Items), Closed: take(s.Closed), Mode: take(s.Mode), Cancel: take(s.Cancel),
-		Msgs: msgs,
+		PC: pcs[:npc:npc], PeerPC: pcs[npc : npc+npeer : npc+npeer], Ready: pcs[npc+npeer:],
+		Items: take(nitems), Closed: take(nclosed), Mode: take(nmode), Cancel: take(ncancel),
+		Msgs: make([]Msg, nmsg, capmsg),
 	}
 }
 
@@ -169,7 +201,7 @@ func (m *Model) EncodeExact(dst []byte, s State) []byte {
 
 // Decode rebuilds a state from its encoding.
 func (m *Model) Decode(b []byte) State {
-	s := m.empty()
+	s := m.blank(0)
 	uv := func() uint64 {
 		v, n := binary.Uvarint(b)
 		b = b[n:]
@@ -222,15 +254,13 @@ func (m *Model) Decode(b []byte) State {
 	return s
 }
 
-func (m *Model) empty() State {
+func (m *Model) empty() State { return m.blank(1) }
+
+// blank is the zero state of the workload, with room for capmsg messages.
+func (m *Model) blank(capmsg int) State {
 	w := m.w
 	nt, no := len(w.Threads), len(w.Objects)
-	return State{
-		PC: make([]uint16, nt), PeerPC: make([]uint16, len(w.Peers)),
-		Items: make([]uint8, 2*no), Closed: make([]uint8, no),
-		Mode: make([]uint8, len(w.Processes)), Ready: make([]uint16, nt),
-		Cancel: make([]uint8, nt),
-	}.clone()
+	return alloc(nt, len(w.Peers), nt, 2*no, no, len(w.Processes), nt, 0, capmsg)
 }
 
 // InFlight returns the number of slots process p holds in s: its messages
