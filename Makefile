@@ -102,7 +102,7 @@ screenshot:
 
 # spin: SPIN and sysmsg side by side on the web server (needs spin and gcc:
 # apt-get install spin gcc), and the sizes only the symmetry reduction
-# finishes (5x3, 6x3: about a minute and a half together). Not part of the
+# finishes (5x3, 6x3). About ten minutes. Not part of the
 # test suite.
 spin:
 	SYM_ONLY="5x3 6x3" bash bench/spin/compare.sh

@@ -94,7 +94,9 @@ var expectations = []expectation{
 	}},
 	{"counters 4 mod 5: 625 states, as the oracle", func(t testing.TB) error {
 		m := counters{n: 4, k: 5}
-		r, o := explore(t, m, Options{}), naive(m)
+		// Two workers, whatever the machine: the workers' look-ups
+		// then run beside the merge's inserts.
+		r, o := explore(t, m, Options{Workers: 2}), naive(m)
 		return all(
 			want("states", r.Stats.States, 625),
 			want("states vs oracle", r.Stats.States, o.states),
@@ -264,7 +266,7 @@ func TestToys(t *testing.T) {
 // suite that passes a broken engine proves nothing.
 func TestSeededBugsCaught(t *testing.T) {
 	for _, m := range []string{"last-level", "no-init-check", "livelock-deadends-only", "fair-any-cycle",
-		"depth-bound-unchecked", "bound-drops-finding", "fair-whole-graph", "passes-ignore-ctx"} {
+		"depth-bound-unchecked", "bound-drops-finding", "fair-whole-graph", "passes-ignore-ctx", "lookup-unchecked"} {
 		t.Run(m, func(t *testing.T) {
 			mutant = m
 			defer func() { mutant = "" }()
@@ -435,28 +437,33 @@ func TestProgressReportsEachPass(t *testing.T) {
 }
 
 func TestStoreGrowsAndFindsEverything(t *testing.T) {
-	st := newStore()
-	var keys [][]byte
-	for i := range 100000 {
-		keys = append(keys, fmt.Appendf(nil, "state-%d", i*7919))
-	}
-	for i, k := range keys {
-		id, isNew, err := st.insert(k, st.hash(k))
-		if err != nil || !isNew || int(id) != i {
-			t.Fatalf("insert %d: id %d new %v err %v", i, id, isNew, err)
+	for _, fp := range []bool{false, true} {
+		st := newStore(fp)
+		var keys [][]byte
+		for i := range 100000 {
+			keys = append(keys, fmt.Appendf(nil, "state-%d", i*7919))
 		}
-	}
-	for i, k := range keys {
-		id, ok := st.lookup(k, st.hash(k))
-		if !ok || int(id) != i {
-			t.Fatalf("lookup %d: id %d ok %v", i, id, ok)
+		for i, k := range keys {
+			id, isNew, err := st.insert(k, st.hash(k))
+			if err != nil || !isNew || (!fp && int(id) != i) {
+				t.Fatalf("fingerprints %v: insert %d: id %d new %v err %v", fp, i, id, isNew, err)
+			}
 		}
-		if _, isNew, _ := st.insert(k, st.hash(k)); isNew {
-			t.Fatalf("key %d inserted twice", i)
+		for i, k := range keys {
+			id, ok := st.lookup(k, st.hash(k))
+			if !ok || (!fp && int(id) != i) {
+				t.Fatalf("fingerprints %v: lookup %d: id %d ok %v", fp, i, id, ok)
+			}
+			if _, isNew, _ := st.insert(k, st.hash(k)); isNew {
+				t.Fatalf("fingerprints %v: key %d inserted twice", fp, i)
+			}
 		}
-	}
-	if _, ok := st.lookup([]byte("absent"), st.hash([]byte("absent"))); ok {
-		t.Fatal("found a key never inserted")
+		if _, ok := st.lookup([]byte("absent"), st.hash([]byte("absent"))); ok {
+			t.Fatalf("fingerprints %v: found a key never inserted", fp)
+		}
+		if st.count != len(keys) {
+			t.Fatalf("fingerprints %v: %d stored, want %d", fp, st.count, len(keys))
+		}
 	}
 }
 

@@ -47,6 +47,7 @@ var seededBugs = []string{
 	"no-init-check",
 	"livelock-deadends-only",
 	"fair-any-cycle",
+	"fingerprint-proves",
 }
 
 // TestReferenceCatchesSeededBugs runs the differential test on seeded

@@ -557,7 +557,39 @@ func differential(m *randModel, d drawer) []disagreement {
 	if rc != nil {
 		fail("cancel", cancelled(ref, want, phase, rc))
 	}
+
+	// Fingerprints, on three workers: the exact search's result, but
+	// never OK. (No collision is likely among a random model's states.)
+	if !livelock {
+		if rf := run(context.Background(), Options{Workers: 3, Fingerprint: true}); rf != nil {
+			fail("fingerprint", sameButProof(r1, rf))
+		}
+	}
 	return out
+}
+
+// sameButProof checks a fingerprint search's result fp against the exact
+// one: the same counterexample and figures, but where the exact search
+// proved the model, Incomplete.
+func sameButProof[S, A any](exact, fp *Result[S, A]) error {
+	if !fp.Stats.Fingerprint || fp.Stats.MissProbability < 0 || (fp.Stats.States > 1) != (fp.Stats.MissProbability > 0) {
+		return fmt.Errorf("the stats do not say it is a fingerprint search: %+v", fp.Stats)
+	}
+	if exact.Verdict != OK {
+		if a, b := fingerprint(exact), fingerprint(fp); a != b {
+			return fmt.Errorf("exact: %s\nfingerprints: %s", a, b)
+		}
+		return nil
+	}
+	if fp.Verdict != Incomplete {
+		return fmt.Errorf("the exact search proves the model; with fingerprints got %v, want incomplete", fp.Verdict)
+	}
+	exact.Verdict, exact.Reason = fp.Verdict, fp.Reason
+	defer func() { exact.Verdict, exact.Reason = OK, "" }()
+	if a, b := fingerprint(exact), fingerprint(fp); a != b {
+		return fmt.Errorf("exact: %s\nfingerprints: %s", a, b)
+	}
+	return nil
 }
 
 // boundsCover checks what a bounded run owes: a violation within the

@@ -156,9 +156,16 @@ type Stats struct {
 	// PeakHeap is the largest Go heap seen while searching, in bytes.
 	PeakHeap uint64
 	// StoredBytes is the memory held for the visited states at the end: the
-	// arena, hash table, parent links and, with the livelock check, edges.
+	// arena (in a fingerprint search, its pages not yet freed), hash table,
+	// parent links and, with the livelock check, edges.
 	StoredBytes uint64
 	Workers     int
+	// Fingerprint says the search stored fingerprints, not states
+	// (Options.Fingerprint); MissProbability is then the estimated odds
+	// that two states shared one, so that a state and what lies beyond it
+	// may have gone unexplored.
+	Fingerprint     bool
+	MissProbability float64
 }
 
 // KindCount is how often one action kind fired.

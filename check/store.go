@@ -5,13 +5,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/maphash"
+	"math/bits"
 	"sync/atomic"
 )
 
 // The visited set is exact: it stores every state's full encoding and
 // compares encodings byte for byte, so two states are merged only when they
-// are equal. A hash-compacted set would be smaller, but a proof must not rest
-// on the odds of a collision.
+// are equal. A fingerprint store (Options.Fingerprint) is smaller, but a
+// proof must not rest on the odds of a collision: its search is never OK.
 //
 // Encodings live in an arena of fixed-size pages, so that growing it never
 // copies what is already there, and so that workers can read the entries of
@@ -56,16 +57,66 @@ type store struct {
 	count   int
 	// lastOff is the arena offset of the entry inserted last.
 	lastOff uint64
+
+	// fp: a fingerprint store. A slot holds the state's 64-bit
+	// fingerprint (never zero) and nothing else, so two states with one
+	// fingerprint are taken for one; the arena keeps the entries only for
+	// the levels still to expand: pages before freed are gone.
+	fp    bool
+	freed int
 }
 
-func newStore() *store {
-	t := new(store)
+func newStore(fingerprints bool) *store {
+	t := &store{fp: fingerprints}
 	t.seed = maphash.MakeSeed()
 	t.setSlots(make([]atomic.Uint64, 1<<12))
 	return t
 }
 
-func (t *store) hash(key []byte) uint64 { return maphash.Bytes(t.seed, key) }
+// hash is the key's hash: a random one in an exact store, where it only
+// spreads the keys, and a fixed one in a fingerprint store, where it
+// decides which states are taken for one, so that a run is repeatable.
+func (t *store) hash(key []byte) uint64 {
+	if t.fp {
+		return fingerprint64(key)
+	}
+	return maphash.Bytes(t.seed, key)
+}
+
+// fingerprint64 is a fixed 64-bit hash of b, never zero: eight bytes at a
+// time, each folded in by a 64x64-to-128-bit multiply (the mixing of
+// wyhash).
+func fingerprint64(b []byte) uint64 {
+	const p0, p1, p2 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3
+	h := uint64(len(b)) ^ p0
+	for ; len(b) >= 8; b = b[8:] {
+		h = mix(binary.LittleEndian.Uint64(b)^p1, h^p2)
+	}
+	var last uint64
+	for i, c := range b {
+		last |= uint64(c) << (8 * i)
+	}
+	h = mix(last^p1, h^p2)
+	h = mix(h^p0, uint64(len(b))^p1^p2)
+	if h == 0 {
+		h = 1
+	}
+	return h
+}
+
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// slotFor is what a slot holds for an entry at arena offset off whose key
+// hashes to h.
+func (t *store) slotFor(h, off uint64) uint64 {
+	if t.fp {
+		return h
+	}
+	return h>>offsetBits<<offsetBits | (off + 1)
+}
 
 // entry returns the id and encoding stored at arena offset off.
 func (t *store) entry(off uint64) (uint32, []byte) {
@@ -95,6 +146,17 @@ func (t *store) lookup(key []byte, h uint64) (uint32, bool) {
 		if s == 0 {
 			return 0, false
 		}
+		if t.fp {
+			if s == h {
+				return 0, true // a fingerprint store keeps no ids
+			}
+			continue
+		}
+		if mutant == "lookup-unchecked" {
+			// Seeded bug: the first entry probed is taken for the key.
+			id, _ := t.entry(s&offsetMask - 1)
+			return id, true
+		}
 		if s>>offsetBits == tag {
 			id, k := t.entry(s&offsetMask - 1)
 			if bytes.Equal(k, key) {
@@ -115,6 +177,12 @@ func (t *store) insert(key []byte, h uint64) (uint32, bool, error) {
 		if s == 0 {
 			break
 		}
+		if t.fp {
+			if s == h {
+				return 0, false, nil
+			}
+			continue
+		}
 		if s>>offsetBits == tag {
 			id, k := t.entry(s&offsetMask - 1)
 			if bytes.Equal(k, key) {
@@ -127,7 +195,7 @@ func (t *store) insert(key []byte, h uint64) (uint32, bool, error) {
 	if err != nil {
 		return 0, false, err
 	}
-	t.slots[i].Store(tag<<offsetBits | (off + 1))
+	t.slots[i].Store(t.slotFor(h, off))
 	t.lastOff = off
 	t.count++
 	if uint64(t.count)*10 > uint64(len(t.slots))*7 {
@@ -171,8 +239,12 @@ func (t *store) grow() {
 		if s == 0 {
 			continue
 		}
-		_, k := t.entry(s&offsetMask - 1)
-		i := t.hash(k) & mask
+		h := s // a fingerprint
+		if !t.fp {
+			_, k := t.entry(s&offsetMask - 1)
+			h = t.hash(k)
+		}
+		i := h & mask
 		for slots[i].Load() != 0 {
 			i = (i + 1) & mask
 		}
@@ -196,7 +268,15 @@ func (t *store) next(off uint64) uint64 {
 	return pi<<pageBits | i
 }
 
+// free lets go of the arena's pages before the one that holds offset off:
+// a fingerprint store needs an entry only until its state is expanded.
+func (t *store) free(off uint64) {
+	for ; t.freed < int(off>>pageBits); t.freed++ {
+		t.pages[t.freed] = nil
+	}
+}
+
 // bytes is the memory the store holds.
 func (t *store) bytes() uint64 {
-	return uint64(len(t.slots))*8 + uint64(t.npages)*pageSize
+	return uint64(len(t.slots))*8 + uint64(t.npages-t.freed)*pageSize
 }

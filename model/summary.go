@@ -62,7 +62,8 @@ type Summary struct {
 	// model with the symmetry reduction, which NotChecked names.
 	Checked []string
 	// NotChecked names, with the reason, a property the check left out:
-	// fair progress on a symmetry-reduced model.
+	// fair progress on a symmetry-reduced model; livelock and fair
+	// progress in a fingerprint search.
 	NotChecked []string
 	// Reduced describes the symmetry reduction in use: the groups of
 	// copies it permutes; empty without one.
@@ -104,9 +105,14 @@ func Summarize(m *Model, res *check.Result[State, Action]) Summary {
 		}
 		s.NeverFired = res.Stats.NeverFired()
 	}
+	switch {
+	case res.Stats.Fingerprint:
+		s.NotChecked = []string{"no livelock; fair progress (a fingerprint search keeps no graph of the states)"}
+	case m.Reduced():
+		s.NotChecked = []string{"fair progress (weak fairness names each actor, and the symmetry reduction permutes them: check without it)"}
+	}
 	if m.Reduced() {
 		s.Reduced = m.Copies()
-		s.NotChecked = []string{"fair progress (weak fairness names each actor, and the symmetry reduction permutes them: check without it)"}
 	}
 	unseen := GuardNotSeen
 	if complete {
