@@ -78,6 +78,7 @@ bench:
 	$(GO) test ./check -run '^$$' -bench 'Explore' -benchtime 1x -count 3
 	$(GO) test ./model -run '^$$' -bench 'CheckWebServer$$' -benchtime 5x -count 3
 	$(GO) test ./model -run '^$$' -bench 'CheckWebServerSymmetry' -benchtime 1x -count 3
+	$(GO) test ./model -run '^$$' -bench 'CheckWebServerReductions' -benchtime 1x -count 3
 	$(GO) test ./impl/port -run '^$$' -bench SendReap -count 3
 	$(GO) test ./impl/sched -run '^$$' -bench Syscall -count 3
 	$(GO) test ./impl/port ./impl/kernel/host -run '^$$' -bench InFlight100k -benchtime 1x -count 3

@@ -59,6 +59,15 @@ type Options struct {
 	// Stats.MissProbability. It keeps no graph, so it cannot be asked
 	// with Livelock.
 	Fingerprint bool
+	// PartialOrder turns on the partial-order reduction when the model is
+	// a [Reducer]: a state where the model names an action that may be
+	// taken alone is expanded by that action only. Deadlocks and the
+	// violations of Always, AlwaysStep and Sometimes properties are found
+	// as without it, and a counterexample is a path of the model (an
+	// action's index is its index among all the state's actions); counts
+	// are of the reduced graph. It cannot be asked with Livelock
+	// ([ErrReducedLivelock]).
+	PartialOrder bool
 
 	_ struct{}
 }
@@ -71,6 +80,12 @@ var ErrModelPanic = errors.New("check: the model panicked")
 // fairness names each actor, and the reduction permutes actors, so a fair
 // cycle of the model need not show as one in the reduced graph.
 var ErrReducedFairness = errors.New("check: fair progress is not checked on a symmetry-reduced model: weak fairness names each actor, and the reduction permutes them")
+
+// ErrReducedLivelock is returned by [Explore] when Options.PartialOrder is
+// asked with Options.Livelock: the reduced graph keeps every deadlock and
+// every reachable violation, but not the cycles the livelock and
+// fair-progress checks look for.
+var ErrReducedLivelock = errors.New("check: the partial-order reduction keeps deadlocks and safety, not the cycles the livelock and fair-progress checks look at")
 
 // ErrTooManyActions is returned when a state has more enabled actions than a
 // trace step can index.
@@ -110,6 +125,9 @@ func Explore[S, A any](ctx context.Context, m Model[S, A], opt Options) (res *Re
 	if opt.Workers < 0 || opt.MaxStates < 0 || opt.MaxDepth < 0 || opt.Timeout < 0 || opt.ProgressEvery < 0 {
 		return nil, errors.New("check: negative bound in Options")
 	}
+	if opt.PartialOrder && opt.Livelock {
+		return nil, ErrReducedLivelock
+	}
 	if opt.Fingerprint && opt.Livelock {
 		return nil, errors.New("check: Options.Fingerprint keeps no graph of the states, which the livelock and fair-progress checks need")
 	}
@@ -121,7 +139,7 @@ func Explore[S, A any](ctx context.Context, m Model[S, A], opt Options) (res *Re
 			return nil, ErrReducedFairness
 		}
 	}
-	if err := Validate(m, validateWalk); err != nil {
+	if err := validate(m, validateWalk, opt); err != nil {
 		return nil, err
 	}
 	if opt.Timeout > 0 {
@@ -143,10 +161,11 @@ func Explore[S, A any](ctx context.Context, m Model[S, A], opt Options) (res *Re
 
 type explorer[S, A any] struct {
 	m       Model[S, A]
-	sym     Symmetric[S] // nil unless the model identifies symmetric states
-	fair    Fair[A]      // nil unless the model has actors
-	reuse   Reuser[S, A] // nil unless the model builds successors in place
-	nactors int          // len(fair.Actors())
+	sym     Symmetric[S]  // nil unless the model identifies symmetric states
+	fair    Fair[A]       // nil unless the model has actors
+	reuse   Reuser[S, A]  // nil unless the model builds successors in place
+	por     Reducer[S, A] // nil unless the partial-order reduction is on
+	nactors int           // len(fair.Actors())
 	opt     Options
 	props   []Property[S, A]
 	kinds   []string
@@ -194,6 +213,9 @@ func newExplorer[S, A any](m Model[S, A], opt Options) *explorer[S, A] {
 		e.sym = sym
 	}
 	e.reuse, _ = any(m).(Reuser[S, A])
+	if opt.PartialOrder {
+		e.por, _ = any(m).(Reducer[S, A])
+	}
 	for i, p := range e.props {
 		switch p.Kind {
 		case AlwaysKind:
@@ -582,7 +604,16 @@ func (e *explorer[S, A]) expandBlock(lo, hi uint32, atBound bool, blockOff []uin
 		if e.opt.Livelock {
 			o.deg = append(o.deg, uint16(len(sc.acts)))
 		}
-		for i, a := range sc.acts {
+		// With the partial-order reduction, only the ample action, by
+		// its index among them all.
+		acts, first := sc.acts, 0
+		if e.por != nil {
+			if i := e.por.Ample(s, acts); i >= 0 && i < len(acts) {
+				acts, first = acts[i:i+1], i
+			}
+		}
+		for i, a := range acts {
+			i += first
 			t := e.next(s, a, sc)
 			o.fired[e.m.Kind(a)]++
 			o.trans++
@@ -740,13 +771,14 @@ func (e *explorer[S, A]) stats(depth int) Stats {
 	metrics.Read(e.sample)
 	e.peak = max(e.peak, e.sample[0].Value.Uint64())
 	s := Stats{
-		States:      e.st.count,
-		Transitions: e.transitions,
-		Depth:       depth,
-		Seconds:     secs,
-		PeakHeap:    e.peak,
-		Workers:     e.workers,
-		Fingerprint: e.opt.Fingerprint,
+		States:       e.st.count,
+		Transitions:  e.transitions,
+		Depth:        depth,
+		Seconds:      secs,
+		PeakHeap:     e.peak,
+		Workers:      e.workers,
+		Fingerprint:  e.opt.Fingerprint,
+		PartialOrder: e.por != nil,
 		StoredBytes: e.st.bytes() + uint64(cap(e.parent))*4 + uint64(cap(e.act))*2 +
 			uint64(cap(e.blockOff))*8 + uint64(cap(e.terminal))*8 +
 			e.edgeStart.bytes(8) + e.edges.bytes(4),

@@ -39,6 +39,34 @@ type Model[S, A any] interface {
 	Properties() []Property[S, A]
 }
 
+// Reducer is implemented by a model that can name, in a state, one
+// enabled action that may be taken alone, the others left for later: the
+// partial-order reduction (Options.PartialOrder) then expands the state by
+// that action only. The explorer can only sample the contract, which is
+// the model's to keep. The action Ample names must
+//
+//   - be independent of every action of the model: in any state where both
+//     are enabled, neither disables the other and the two orders reach the
+//     same state (so that it stays enabled, and means the same, until it is
+//     taken, whatever else moves: a persistent set of one);
+//   - be invisible: change the value of no Always or Sometimes property,
+//     break no AlwaysStep property, and leave unchanged what the step
+//     properties read of another action's transition;
+//   - never lie on a cycle: every such action raises a measure of the
+//     state that no action lowers (a program counter in straight-line
+//     code), so that no state is left unexpanded for ever (the cycle
+//     proviso).
+//
+// The reduced search then reaches a state of every deadlock and of every
+// violation of an Always, AlwaysStep or Sometimes property that the full
+// one does. It does not keep the cycles the livelock and fair-progress
+// checks look at, and [Explore] refuses them with it.
+type Reducer[S, A any] interface {
+	// Ample returns the index in acts, the actions enabled in s in
+	// Actions order, of an action that may be taken alone, or -1.
+	Ample(s S, acts []A) int
+}
+
 // Reuser is implemented by a model that can build a successor in the
 // storage of a state the explorer no longer needs, so that the search does
 // not allocate a state per transition. The explorer passes back, as dst,

@@ -166,6 +166,9 @@ type Stats struct {
 	// may have gone unexplored.
 	Fingerprint     bool
 	MissProbability float64
+	// PartialOrder says the partial-order reduction was on: the counts
+	// are of the reduced graph.
+	PartialOrder bool
 }
 
 // KindCount is how often one action kind fired.

@@ -27,6 +27,12 @@ const validateWalk = 256
 // a sample of the states it stores. The error names the state by the path
 // to it.
 func Validate[S, A any](m Model[S, A], limit int) (err error) {
+	return validate(m, limit, Options{})
+}
+
+// validate is Validate, with the contracts that opt brings in: with
+// PartialOrder, a [Reducer]'s.
+func validate[S, A any](m Model[S, A], limit int, opt Options) (err error) {
 	var path []int // the state being checked, for a panic's error
 	defer func() {
 		if r := recover(); r != nil {
@@ -39,7 +45,7 @@ func Validate[S, A any](m Model[S, A], limit int) (err error) {
 	if err := validateStatic(m); err != nil {
 		return err
 	}
-	e := newExplorer(m, Options{Workers: 1})
+	e := newExplorer(m, Options{Workers: 1, PartialOrder: opt.PartialOrder})
 	type item struct {
 		s    S
 		path []int
@@ -147,8 +153,64 @@ func (e *explorer[S, A]) validateState(s S, key []byte, sc *scratch[S, A]) strin
 			return fmt.Sprintf("action %d leads to two different states", i)
 		}
 	}
+	if e.por != nil {
+		if msg := e.validateAmple(s, key, sc.acts); msg != "" {
+			return msg
+		}
+	}
 	if e.sym != nil {
 		return e.validateSymmetry(s, m.Decode(key), sc.acts)
+	}
+	return ""
+}
+
+// validateAmple checks what it can of the [Reducer] contract in s, whose
+// encoding is key: the ample action changes the state but no state
+// property, breaks no step property, and commutes with each other enabled
+// action b: after b, an action of the ample one's kind is enabled and
+// reaches a state that taking the ample action first, then some action,
+// reaches too.
+func (e *explorer[S, A]) validateAmple(s S, key []byte, acts []A) string {
+	m := e.m
+	i := e.por.Ample(s, acts)
+	if i < 0 {
+		return ""
+	}
+	if i >= len(acts) {
+		return fmt.Sprintf("Ample named action %d of %d", i, len(acts))
+	}
+	a := acts[i]
+	t := m.Next(s, a)
+	if bytes.Equal(m.Encode(nil, t), key) {
+		return fmt.Sprintf("the ample action %d leaves the state as it was", i)
+	}
+	for _, p := range e.props {
+		switch {
+		case p.Kind == StepKind && !p.Step(s, a, t):
+			return fmt.Sprintf("the ample action %d breaks %q", i, p.Name)
+		case p.Kind != StepKind && p.State(s) != p.State(t):
+			return fmt.Sprintf("the ample action %d changes %q", i, p.Name)
+		}
+	}
+	after := map[string]bool{}
+	for _, x := range m.Actions(t, nil) {
+		after[string(m.Encode(nil, m.Next(t, x)))] = true
+	}
+	for j, b := range acts {
+		if j == i {
+			continue
+		}
+		u := m.Next(s, b)
+		closes := false
+		for _, y := range m.Actions(u, nil) {
+			if m.Kind(y) == m.Kind(a) && after[string(m.Encode(nil, m.Next(u, y)))] {
+				closes = true
+				break
+			}
+		}
+		if !closes {
+			return fmt.Sprintf("the ample action %d does not commute with action %d", i, j)
+		}
 	}
 	return ""
 }

@@ -54,19 +54,44 @@ func BenchmarkCheckWebServerSymmetry(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(c.name, func(b *testing.B) {
-			var r *check.Result[State, Action]
-			for b.Loop() {
-				r, err = check.Explore(context.Background(), m, check.Options{Workers: 2, Livelock: true})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			if r.Verdict != check.OK || r.Stats.States != c.states {
-				b.Fatalf("%v with %d states, want ok with %d", r.Verdict, r.Stats.States, c.states)
-			}
-			b.ReportMetric(r.Stats.StatesPerSecond, "states/s")
-			b.ReportMetric(float64(r.Stats.PeakHeap)/float64(r.Stats.States), "heap-bytes/state")
-		})
+		b.Run(c.name, func(b *testing.B) { benchCheck(b, m, check.Options{Workers: 2, Livelock: true}, c.states) })
 	}
+}
+
+// BenchmarkCheckWebServerReductions is the check of safety and deadlock
+// (no graph passes: the partial-order reduction does not keep cycles) of
+// the web server at 4 connections x 3 requests, cap 2 under poll, on two
+// workers: in full, with the partial-order reduction, and with it and the
+// symmetry reduction.
+func BenchmarkCheckWebServerReductions(b *testing.B) {
+	w := builtin(b, "webserver", workload.Params{Conns: 4, Requests: 3, Window: 1})
+	for _, c := range []struct {
+		name     string
+		sym, por bool
+		states   int
+	}{{"4x3/full", false, false, 3889921}, {"4x3/partial-order", false, true, 2487337}, {"4x3/symmetry+partial-order", true, true, 116403}} {
+		m, err := New(w, Config{Policy: port.Poll, Cap: 2, Low: workload.Unset, Symmetry: c.sym})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name, func(b *testing.B) { benchCheck(b, m, check.Options{Workers: 2, PartialOrder: c.por}, c.states) })
+	}
+}
+
+// benchCheck checks m with opt in a loop, requires that it holds with
+// states states, and reports the states per second and the peak heap per
+// state.
+func benchCheck(b *testing.B, m *Model, opt check.Options, states int) {
+	var r *check.Result[State, Action]
+	var err error
+	for b.Loop() {
+		if r, err = check.Explore(context.Background(), m, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if r.Verdict != check.OK || r.Stats.States != states {
+		b.Fatalf("%v with %d states, want ok with %d", r.Verdict, r.Stats.States, states)
+	}
+	b.ReportMetric(r.Stats.StatesPerSecond, "states/s")
+	b.ReportMetric(float64(r.Stats.PeakHeap)/float64(r.Stats.States), "heap-bytes/state")
 }

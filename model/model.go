@@ -56,6 +56,9 @@ type Model struct {
 	// actors of the kept call that operation may leave, or -1; nil when no
 	// call can be kept.
 	retryActor [][]int
+	// ample is, per thread and operation, whether the userland step may
+	// be taken alone in the partial-order reduction (partialorder.go).
+	ample      [][]bool
 	retryNames []string
 }
 
@@ -97,6 +100,7 @@ func New(w *workload.Workload, cfg Config) (*Model, error) {
 	}
 	m.buildKinds()
 	m.buildRetryActors()
+	m.buildAmple()
 	if cfg.Symmetry {
 		m.sym = findSymmetry(w)
 	}

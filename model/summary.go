@@ -59,7 +59,8 @@ type Summary struct {
 	// progress: filled only for a complete search that found nothing
 	// wrong. It assumes the check ran the livelock and fair-progress
 	// passes, as every command runs them, except fair progress on a
-	// model with the symmetry reduction, which NotChecked names.
+	// model with the symmetry reduction and both with the partial-order
+	// reduction (res.Stats.PartialOrder), which NotChecked names.
 	Checked []string
 	// NotChecked names, with the reason, a property the check left out:
 	// fair progress on a symmetry-reduced model; livelock and fair
@@ -99,15 +100,20 @@ func Summarize(m *Model, res *check.Result[State, Action]) Summary {
 				s.Checked = append(s.Checked, p.Name)
 			}
 		}
-		s.Checked = append(s.Checked, "no deadlock", "no livelock")
-		if !m.Reduced() {
-			s.Checked = append(s.Checked, "fair progress")
+		s.Checked = append(s.Checked, "no deadlock")
+		if !res.Stats.PartialOrder {
+			s.Checked = append(s.Checked, "no livelock")
+			if !m.Reduced() {
+				s.Checked = append(s.Checked, "fair progress")
+			}
 		}
 		s.NeverFired = res.Stats.NeverFired()
 	}
 	switch {
 	case res.Stats.Fingerprint:
 		s.NotChecked = []string{"no livelock; fair progress (a fingerprint search keeps no graph of the states)"}
+	case res.Stats.PartialOrder:
+		s.NotChecked = []string{"no livelock; fair progress (the partial-order reduction keeps deadlocks and safety, not the cycles they need)"}
 	case m.Reduced():
 		s.NotChecked = []string{"fair progress (weak fairness names each actor, and the symmetry reduction permutes them: check without it)"}
 	}

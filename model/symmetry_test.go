@@ -300,14 +300,7 @@ func drawCopies(t *rapid.T) string {
 			if nth == 2 {
 				ops = append(ops, fmt.Sprintf("cancel t%d_@", 1-i))
 			}
-			op := ops[rapid.IntRange(0, len(ops)-1).Draw(t, "operation")]
-			switch {
-			case strings.HasPrefix(op, "submit"):
-				pending++
-			case op == "wait":
-				pending--
-			}
-			fmt.Fprintf(&threads, "    %s\n", op)
+			fmt.Fprintf(&threads, "    %s\n", drawOp(t, ops, &pending))
 		}
 		threads.WriteString("  end\n")
 	}
@@ -350,20 +343,7 @@ func drawCopies(t *rapid.T) string {
 // workload of copies, under a drawn policy, the reduced search and the
 // full one (both with the livelock pass) agree as sameFindings says.
 func symmetryAgrees(t *rapid.T) {
-	text := rapid.Custom(drawCopies).Draw(t, "workload")
-	pol := rapid.SampledFrom(port.Policies()).Draw(t, "policy")
-	w, err := workload.Parse("copies.wl", text)
-	if err != nil {
-		t.Fatalf("the generator drew a workload the parser refuses: %v\n%s", err, text)
-	}
-	full, err := New(w, Config{Policy: pol, Low: workload.Unset})
-	if err != nil {
-		t.Fatal(err)
-	}
-	red, err := New(w, Config{Policy: pol, Low: workload.Unset, Symmetry: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	text, full, red := drawnModels(t, drawCopies, "copies.wl", true)
 	if !red.Reduced() {
 		t.Fatalf("no copies found in\n%s", text)
 	}

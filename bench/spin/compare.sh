@@ -2,7 +2,8 @@
 # SPIN and sysmsg side by side on the seed's web server (window 1, cap 2),
 # under block (a deadlock to find) and poll (a proof to finish): states,
 # seconds and memory to the verdict, for sysmsg without and with its
-# symmetry reduction (--symmetry), and with fingerprints (--fingerprint). Needs spin and gcc (Debian: apt-get
+# symmetry reduction (--symmetry), with it and the partial-order reduction
+# (--symmetry --partial-order), and with fingerprints (--fingerprint). Needs spin and gcc (Debian: apt-get
 # install spin gcc). Run from the repository: bash bench/spin/compare.sh
 #
 # The two do not count the same states: SPIN stores each process's program
@@ -35,7 +36,8 @@ sysmsg_run() {
 
 # The full check (safety, deadlock, livelock, fair progress), then with
 # --symmetry (safety, deadlock, livelock: fair progress is not checked on
-# the reduced graph), then with --fingerprint (safety and deadlock, and
+# the reduced graph), then with both reductions (safety and deadlock, as
+# SPIN checks), then with --fingerprint (safety and deadlock, and
 # "incomplete" where nothing is found: not a proof), then SPIN with its partial-order reduction and
 # without it (-DNOREDUCE; cut off after NOPOR_TIMEOUT seconds, 120 by
 # default: without it 4x3 runs for more than twenty minutes) (safety and
@@ -58,7 +60,7 @@ spin_run() {
   if [ -z "$p_states" ]; then p_verdict="over ${5}s" p_states=- p_secs=0 p_mib=0; fi
 }
 
-printf '%-7s %-6s | %-10s %12s %9s %9s | %-10s %12s %9s %9s | %-10s %12s %9s %9s | %-10s %12s %9s %9s | %-10s %12s %9s %9s\n' conns policy "sysmsg" states seconds MiB "--symmetry" states seconds MiB "--fingerpr" states seconds MiB "spin" states seconds MiB "spin -POR" states seconds MiB
+printf '%-7s %-6s | %-10s %12s %9s %9s | %-10s %12s %9s %9s | %-10s %12s %9s %9s | %-10s %12s %9s %9s | %-10s %12s %9s %9s | %-10s %12s %9s %9s\n' conns policy "sysmsg" states seconds MiB "--symmetry" states seconds MiB "sym+por" states seconds MiB "--fingerpr" states seconds MiB "spin" states seconds MiB "spin -POR" states seconds MiB
 for cfg in 2x2 3x3 4x3 4x4 ${EXTRA:-} ${SYM_ONLY:-}; do
   set -- ${cfg/x/ }
   sym_only=0
@@ -73,6 +75,8 @@ for cfg in 2x2 3x3 4x3 4x4 ${EXTRA:-} ${SYM_ONLY:-}; do
     fi
     sysmsg_run --conns "$1" --requests "$2" --policy "$pol" --cap 2 --symmetry
     r_what=${s_kind:-$s_verdict} r_states=$s_states r_secs=$s_secs r_mib=$s_mib
+    sysmsg_run --conns "$1" --requests "$2" --policy "$pol" --cap 2 --symmetry --partial-order
+    b_what=${s_kind:-$s_verdict} b_states=$s_states b_secs=$s_secs b_mib=$s_mib
     g_what=- g_states=- g_secs=0 g_mib=0
     if [ $sym_only = 0 ]; then
       sysmsg_run --conns "$1" --requests "$2" --policy "$pol" --cap 2 --fingerprint
@@ -85,8 +89,8 @@ for cfg in 2x2 3x3 4x3 4x4 ${EXTRA:-} ${SYM_ONLY:-}; do
       n_verdict=$p_verdict n_states=$p_states n_secs=$p_secs n_mib=$p_mib
       spin_run "$1" "$2" $code "" 3600
     fi
-    printf '%-7s %-6s | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d\n' "$1x$2" "$pol" \
-      "$f_what" "$f_states" "$f_secs" "$f_mib" "$r_what" "$r_states" "$r_secs" "$r_mib" "$g_what" "$g_states" "$g_secs" "$g_mib" \
+    printf '%-7s %-6s | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d | %-10s %12s %9.2f %9d\n' "$1x$2" "$pol" \
+      "$f_what" "$f_states" "$f_secs" "$f_mib" "$r_what" "$r_states" "$r_secs" "$r_mib" "$b_what" "$b_states" "$b_secs" "$b_mib" "$g_what" "$g_states" "$g_secs" "$g_mib" \
       "$p_verdict" "$p_states" "$p_secs" "${p_mib%.*}" "$n_verdict" "$n_states" "$n_secs" "${n_mib%.*}"
   done
 done

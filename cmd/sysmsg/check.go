@@ -235,6 +235,7 @@ interrupt: Ctrl-C or SIGTERM), with the figures so far.
 	asJSON := c.Bool("json", false, "print one JSON object instead of text")
 	minimise := c.Bool("minimise", false, "drop the steps a counterexample does not need, and group each actor's steps")
 	symmetry := c.Bool("symmetry", false, "store one state for all that differ only by which copy of a\nthread, object and peer is where (the web server's connections):\nfewer states; fair progress is then not checked")
+	partialOrder := c.Bool("partial-order", false, "take a thread's userland step alone where nothing else can\ndisturb it, the other orders left out: fewer states, the same\ndeadlocks and safety verdicts; livelock and fair progress are\nthen not checked")
 	fingerprints := c.Bool("fingerprint", false, "store a 64-bit fingerprint of each state, not the state: a few\nbytes a state, for workloads past exact storage; a state may be\nmissed, so finding nothing is never a proof (exit 3, with the\nestimated odds of a miss), and livelock and fair progress are not\nchecked")
 	var bf boundFlags
 	bf.register(c)
@@ -262,6 +263,9 @@ interrupt: Ctrl-C or SIGTERM), with the figures so far.
 	opt := fairFor(m, bf.options())
 	if *fingerprints {
 		opt.Fingerprint, opt.Livelock, opt.Fairness = true, false, false
+	}
+	if *partialOrder {
+		opt.PartialOrder, opt.Livelock, opt.Fairness = true, false, false
 	}
 	var pl *progressLine
 	if !*asJSON && isTerminal(stderr) {
